@@ -1,0 +1,7 @@
+"""Project methods for this feature area (filled in by the feature's issue)."""
+
+from __future__ import annotations
+
+
+class AgreementMixin:
+    pass

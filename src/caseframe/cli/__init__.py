@@ -1,0 +1,1 @@
+"""The `caseframe` command line: thin commands over the Python API."""

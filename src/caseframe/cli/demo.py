@@ -1,0 +1,65 @@
+"""`caseframe demo`: build the example study and show Tables 1–3 and quotes by category."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.tree import Tree
+
+from caseframe.cli.app import app
+from caseframe.cli.output import console, print_frame, warn
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("caseframe-demo"), "--out", help="Output folder."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web workspace after."),
+) -> None:
+    """Build the example study (Grim et al. 2022) and print its tables and quotes."""
+    from caseframe.example_study import build_example
+
+    build = build_example(out)
+    project = build.project
+    for w in build.warnings:
+        warn(w)
+    console.print(f"[bold]{project.name}[/bold] — project in {out / 'project'}")
+
+    table1 = project.case_table(by="setting")
+    print_frame(table1.frame, "Table 1. Included workplaces (respondents by region and setting)")
+    for group, notes in table1.notes.items():
+        for note in notes:
+            console.print(f"  {group}: {note}")
+
+    sis = project.framework("sis")
+    console.print(f"\n[bold]Table 2. {sis.name}[/bold]")
+    for level in sis.levels:
+        names = [c.name for c in sis.components if c.level == level]
+        console.print(f"  {level} ({len(names)}): {'; '.join(names)}")
+
+    console.print("\n[bold]Table 3. Theme, main categories and categories[/bold]")
+    codes = project.codes()
+    tree, branches = Tree("Theme"), {}
+    for c in codes:
+        parent = branches.get(c.parent_id, tree)
+        mapped = (
+            f" → {', '.join(m.split(':')[1] for m in c.mapped_components)}"
+            if c.mapped_components
+            else ""
+        )
+        branches[c.id] = parent.add(f"{c.name}{mapped}")
+    console.print(tree)
+
+    console.print("\n[bold]Quotes by category[/bold]")
+    codings = project.codings_frame()
+    for c in codes:
+        if c.kind != "category":
+            continue
+        rows = codings[codings["code_id"] == c.id]
+        console.print(f"\n[bold]{c.name}[/bold] ({rows['text'].nunique()} quotes)")
+        for text, group in rows.groupby("text", sort=False):
+            who = ", ".join(sorted(set(group["cases"]), key=lambda k: (k[0], int(k[1:]))))
+            console.print(f"  “{text}” ({who})", markup=False)
+    console.print(f"\nProject: {out / 'project'}")
+    if serve:
+        console.print("(The web workspace is not part of this build; use --no-serve.)")

@@ -1,0 +1,46 @@
+"""Entry point: registers the command modules and turns user errors into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from caseframe.cli import (  # noqa: F401  (each module registers its commands)
+    cases,
+    codes,
+    codings,
+    demo,
+    documents,
+    frameworks,
+    project,
+)
+from caseframe.cli.app import app
+from caseframe.cli.output import err_console
+from caseframe.errors import CaseframeError
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (tests call this directly)."""
+    command = click.Command  # noqa: F841  (keeps click imported for the except clauses)
+    try:
+        result = app(args=argv, prog_name="caseframe", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except CaseframeError as exc:
+        err_console.print(f"error: {exc.line()}", markup=False, soft_wrap=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,136 @@
+"""Bytes to normalised text: encoding detection and Unicode/newline normalisation.
+
+Order of trust: a byte-order mark, then BOM-less UTF-16 (recognised by its pattern of NUL
+bytes, which strict UTF-8 would accept), then strict UTF-8, then a legacy 8-bit encoding.
+charset-normalizer alone picks badly on short Western text (it guesses cp1250 or cp1006 for
+Swedish cp1252), so cp1252 wins whenever it is among its equally plausible candidates.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import charset_normalizer
+
+from caseframe.errors import InvalidInput
+
+# Longest BOMs first: the UTF-32-LE BOM begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_WESTERN = {"cp1252", "latin_1", "iso8859_15", "iso8859_1"}
+_SAMPLE = 4096
+# Characters of category Cc that occur in real text files.
+_TEXT_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+
+
+def normalise_text(text: str) -> str:
+    """NFC, "\\n" line ends, no leading BOM: the form every stored document text has."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def decode_bytes(data: bytes, where: str) -> tuple[str, str, tuple[str, ...]]:
+    """Decode a text file's bytes; return (text, encoding name, warnings).
+
+    Raises InvalidInput for bytes that are not text in any encoding we accept.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding), encoding + " (BOM)", ()
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(
+                    f"starts with a {encoding} byte-order mark but is not valid {encoding} "
+                    f"(byte {exc.start + len(bom)})",
+                    where=where,
+                    hint="re-save it as UTF-8",
+                ) from None
+    # Before UTF-8: ASCII-range UTF-16 is also valid UTF-8, full of NULs.
+    utf16 = _bomless_utf16(data)
+    if utf16:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError:
+            pass
+        else:
+            if not _looks_binary(text):
+                return text, utf16, (f"no byte-order mark; read as {utf16}",)
+    if b"\x00" in data[: _SAMPLE * 16]:
+        raise _binary(where)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _looks_binary(text):
+            raise _binary(where)
+        return text, "utf-8", ()
+    text, encoding = _legacy(data, where)
+    if _looks_binary(text):
+        raise _binary(where)
+    return text, encoding, (f"not UTF-8; read as {encoding}, check accented letters",)
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without BOM: mostly-Latin text has a NUL in every other byte."""
+    sample = data[:_SAMPLE]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    pairs = len(sample) // 2
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    if odd_nuls > 0.3 * pairs and even_nuls < 0.02 * pairs:
+        return "utf-16-le"
+    if even_nuls > 0.3 * pairs and odd_nuls < 0.02 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _legacy(data: bytes, where: str) -> tuple[str, str]:
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches:
+        raise _binary(where)
+    best = min(matches, key=lambda m: m.chaos)
+    western = _cp1252(data)
+    tied = any(m.encoding in _WESTERN and m.chaos <= best.chaos + 0.05 for m in matches)
+    if tied or (western is not None and western == str(best)):
+        if western is not None:
+            return western, "cp1252"
+        return data.decode("latin-1"), "latin-1"
+    return str(best), best.encoding
+
+
+def _cp1252(data: bytes) -> str | None:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
+        return None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[: _SAMPLE * 4]
+    if not sample:
+        return False
+    controls = sum(
+        1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS
+    )
+    return controls > 0.01 * len(sample) or "\x00" in sample
+
+
+def _binary(where: str) -> InvalidInput:
+    return InvalidInput(
+        "is not a text file (binary content or unknown encoding)",
+        where=where,
+        hint="export it as .txt (UTF-8), .docx, .odt or .pdf",
+    )

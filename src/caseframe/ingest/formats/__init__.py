@@ -1,0 +1,1 @@
+"""One reader per binary or structured file format; plain text is handled in readers.py."""

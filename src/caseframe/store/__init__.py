@@ -1,0 +1,1 @@
+"""The project store: schema, migrations, queries and transactions (SQLAlchemy 2 Core)."""

@@ -1,0 +1,64 @@
+"""The Store: an engine plus the transaction discipline (every write is one transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine
+
+from caseframe.store import migrate
+from caseframe.store.engine import connect_errors, make_engine, redact
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_guid() -> str:
+    """REFI-QDA GUIDs are upper-case."""
+    return str(uuid.uuid4()).upper()
+
+
+class Store:
+    def __init__(self, engine: Engine, where: str):
+        self.engine = engine
+        self.where = where
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    def create(cls, url: str, where: str | None = None) -> Store:
+        engine = make_engine(url)
+        where = where or redact(url)
+        with connect_errors(where):
+            migrate.upgrade(engine)
+        return cls(engine, where)
+
+    @classmethod
+    def open(cls, url: str, where: str | None = None) -> Store:
+        engine = make_engine(url)
+        where = where or redact(url)
+        with connect_errors(where):
+            migrate.check(engine, where)
+        return cls(engine, where)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction: commits at the end, rolls back everything on any error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()

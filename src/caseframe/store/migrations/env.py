@@ -1,0 +1,17 @@
+"""Alembic environment: runs migrations on the connection caseframe hands over."""
+
+from alembic import context
+
+from caseframe.store.schema import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only reached when alembic is run by hand
+    raise SystemExit("run migrations through caseframe (caseframe.store.migrate.upgrade)")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs table rebuilds for ALTER
+)
+with context.begin_transaction():
+    context.run_migrations()

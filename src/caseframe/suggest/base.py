@@ -1,0 +1,162 @@
+"""The one interface every suggestion method implements, and the registry that names them.
+
+A method is scikit-learn shaped: `fit(texts, Y, codebook)` with Y a 0/1 matrix (units × codes, in
+codebook order), `predict_proba(texts)` with a score in [0, 1] per code, and `predict(texts)` applying
+the per-code thresholds in `thresholds_`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from caseframe.errors import InvalidInput, NotFound
+
+
+class CodebookLike(Protocol):
+    code: str
+    definition: str
+    examples: Sequence[str]
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    """What a method knows about one code (from a framework component or a codebook row)."""
+
+    code: str
+    definition: str = ""
+    examples: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    name: str = ""  # a human-readable label, if the code is an id like "O10"
+
+    @classmethod
+    def of(cls, entry: Any) -> CodeSpec:
+        if isinstance(entry, CodeSpec):
+            return entry
+        if isinstance(entry, str):
+            return cls(entry)
+        return cls(
+            code=str(entry.code),
+            definition=getattr(entry, "definition", "") or "",
+            examples=tuple(getattr(entry, "examples", ()) or ()),
+            keywords=tuple(getattr(entry, "keywords", ()) or ()),
+            name=getattr(entry, "name", "") or "",
+        )
+
+
+def as_specs(codebook: Sequence[Any]) -> list[CodeSpec]:
+    specs = [CodeSpec.of(e) for e in codebook]
+    if not specs:
+        raise InvalidInput(
+            "the codebook has no codes", hint="add codes before asking for suggestions"
+        )
+    return specs
+
+
+@dataclass
+class SuggestionMethod:
+    """Base class: subclasses set `name` and implement `_fit` and `predict_proba`."""
+
+    name: str = field(default="", init=False)
+    thresholds_: np.ndarray | None = field(default=None, init=False, repr=False)
+    codes_: list[str] = field(default_factory=list, init=False, repr=False)
+    # learned label cardinality: every unit gets ≥1 code / exactly one code
+    at_least_one_: bool = field(default=False, init=False, repr=False)
+    single_label_: bool = field(default=False, init=False, repr=False)
+    # codes that (almost) never share a unit with another code, e.g. "did not answer"
+    exclusive_: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def fit(
+        self, texts: Sequence[str], Y: np.ndarray | None, codebook: Sequence[Any]
+    ) -> SuggestionMethod:
+        specs = as_specs(codebook)
+        texts = list(texts)
+        if Y is None:
+            Y = np.zeros((len(texts), len(specs)), dtype=np.int8)
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or Y.shape != (len(texts), len(specs)):
+            raise InvalidInput(
+                f"Y has shape {Y.shape}; expected ({len(texts)}, {len(specs)}) "
+                "(one row per text, one column per code)"
+            )
+        self.codes_ = [s.code for s in specs]
+        if len(texts):
+            per_unit = Y.sum(axis=1)
+            coded = per_unit > 0
+            self.at_least_one_ = bool(coded.mean() >= 0.98)
+            self.single_label_ = bool(coded.any() and per_unit.max() == 1)
+            pos = Y > 0
+            alone = (pos & (per_unit == 1)[:, None]).sum(axis=0)
+            self.exclusive_ = (pos.sum(axis=0) >= 5) & (alone >= 0.95 * pos.sum(axis=0))
+        self._fit(texts, (Y > 0).astype(np.int8), specs)
+        return self
+
+    def _fit(self, texts: list[str], Y: np.ndarray, specs: list[CodeSpec]) -> None:
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.decide(self.predict_proba(texts))
+
+    def decide(self, P: np.ndarray) -> np.ndarray:
+        """0/1 decisions from scores: per-code thresholds, then the learned cardinality rules."""
+        if self.thresholds_ is None:
+            raise InvalidInput(f"method '{self.name}' is not fitted", hint="call fit() first")
+        out = (P >= self.thresholds_).astype(np.int8)
+        if P.shape[0] and P.shape[1]:
+            top = P.argmax(axis=1)
+            rows = np.arange(P.shape[0])
+            if self.single_label_:
+                out[:] = 0
+                out[rows, top] = 1
+                return out
+            if self.exclusive_ is not None and self.exclusive_.any() and not self.single_label_:
+                # an exclusive code wins only when it is the unit's best score; else it yields
+                excl = self.exclusive_
+                top_excl = excl[top] & (out[rows, top] == 1)
+                out[top_excl] = 0
+                out[rows[top_excl], top[top_excl]] = 1
+                out[np.ix_(~top_excl, excl)] = 0
+            if self.at_least_one_:
+                empty = out.sum(axis=1) == 0
+                out[rows[empty], top[empty]] = 1
+        return out
+
+
+_REGISTRY: dict[str, Callable[..., SuggestionMethod]] = {}
+
+
+def register(name: str) -> Callable[[type[SuggestionMethod]], type[SuggestionMethod]]:
+    def deco(cls: type[SuggestionMethod]) -> type[SuggestionMethod]:
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def available_methods() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get_method(name: str, **options: Any) -> SuggestionMethod:
+    _load_all()
+    if name not in _REGISTRY:
+        raise NotFound(
+            f"no suggestion method '{name}'",
+            hint=f"choose one of: {', '.join(sorted(_REGISTRY))}",
+        )
+    try:
+        return _REGISTRY[name](**options)
+    except TypeError as exc:
+        raise InvalidInput(f"bad option for method '{name}': {exc}") from None
+
+
+def _load_all() -> None:
+    # importing the modules runs their @register decorators
+    from caseframe.suggest import definitions, embeddings, llm, supervised  # noqa: F401

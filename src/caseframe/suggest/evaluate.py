@@ -1,0 +1,212 @@
+"""Measuring suggestions against human coders: metrics, the learning curve, `bench suggest`.
+
+Per code, each unit is a yes/no decision, so agreement is Cohen's κ and Gwet's AC1 on that binary
+table. Macro figures average over the codes the reference applies at least once on the test units
+(a code nobody used has no defined F1 or κ).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
+
+from caseframe.errors import InvalidInput
+from caseframe.interop.coded_dataset import CodedDataset, read_coded_dataset
+from caseframe.suggest.base import SuggestionMethod, get_method
+
+LEARNING_CURVE = (0.05, 0.10, 0.25, 0.50, 1.00)
+
+
+def gwet_ac1(a: np.ndarray, b: np.ndarray) -> float:
+    """Gwet's AC1 for two raters' binary decisions on the same units."""
+    a = np.asarray(a).astype(bool)
+    b = np.asarray(b).astype(bool)
+    if a.size == 0:
+        return float("nan")
+    observed = float((a == b).mean())
+    q = (a.mean() + b.mean()) / 2  # mean share of "yes" across the two raters
+    chance = 2 * q * (1 - q)
+    return 1.0 if chance == 1 else (observed - chance) / (1 - chance)
+
+
+def kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's κ; 1 when both raters agree perfectly on a constant, nan if undefined."""
+    a = np.asarray(a).astype(int)
+    b = np.asarray(b).astype(int)
+    if a.size == 0:
+        return float("nan")
+    if (a == b).all():
+        return 1.0
+    if len(set(a.tolist()) | set(b.tolist())) < 2:
+        return float("nan")
+    return float(cohen_kappa_score(a, b))
+
+
+def _mean(values: Sequence[float]) -> float:
+    values = [v for v in values if not np.isnan(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def score(Y_true: np.ndarray, Y_pred: np.ndarray, codes: Sequence[str]) -> dict[str, Any]:
+    """Precision/recall/F1 per code and overall, κ and AC1 per code and their means."""
+    Y_true = np.asarray(Y_true).astype(int)
+    Y_pred = np.asarray(Y_pred).astype(int)
+    p, r, f, support = precision_recall_fscore_support(Y_true, Y_pred, zero_division=0)
+    tp = int((Y_true & Y_pred).sum())
+    micro_p = tp / max(int(Y_pred.sum()), 1)
+    micro_r = tp / max(int(Y_true.sum()), 1)
+    micro_f = 2 * tp / max(int(Y_pred.sum() + Y_true.sum()), 1)
+    used = support > 0
+    per_code = {}
+    for j, code in enumerate(codes):
+        per_code[code] = {
+            "support": int(support[j]),
+            "predicted": int(Y_pred[:, j].sum()),
+            "precision": float(p[j]),
+            "recall": float(r[j]),
+            "f1": float(f[j]),
+            "kappa": kappa(Y_true[:, j], Y_pred[:, j]),
+            "ac1": gwet_ac1(Y_true[:, j], Y_pred[:, j]),
+        }
+    scored = [c for c, u in zip(codes, used, strict=True) if u]
+    return {
+        "units": int(Y_true.shape[0]),
+        "codes_scored": len(scored),
+        "micro_precision": micro_p,
+        "micro_recall": micro_r,
+        "micro_f1": micro_f,
+        "macro_f1": _mean([per_code[c]["f1"] for c in scored]),
+        "mean_kappa": _mean([per_code[c]["kappa"] for c in scored]),
+        "mean_ac1": _mean([per_code[c]["ac1"] for c in scored]),
+        "per_code": per_code,
+    }
+
+
+def label_matrix(dataset: CodedDataset, coder: str, segment_ids: Sequence[str]) -> np.ndarray:
+    labels = dataset.labels(coder)
+    codes = dataset.code_names
+    return np.array([[c in labels[s] for c in codes] for s in segment_ids], dtype=np.int8).reshape(
+        len(segment_ids), len(codes)
+    )
+
+
+def human_agreement(
+    dataset: CodedDataset, segment_ids: Sequence[str], coders: Sequence[str]
+) -> dict[str, Any] | None:
+    """Mean pairwise per-code κ / AC1 and micro-F1 among human coders on the same units."""
+    coders = list(coders)
+    if len(coders) < 2:
+        return None
+    mats = {c: label_matrix(dataset, c, segment_ids) for c in coders}
+    pairs = [
+        score(mats[a], mats[b], dataset.code_names) for a, b in itertools.combinations(coders, 2)
+    ]
+    return {
+        "coders": coders,
+        "pairs": len(pairs),
+        "micro_f1": _mean([p["micro_f1"] for p in pairs]),
+        "macro_f1": _mean([p["macro_f1"] for p in pairs]),
+        "mean_kappa": _mean([p["mean_kappa"] for p in pairs]),
+        "mean_ac1": _mean([p["mean_ac1"] for p in pairs]),
+    }
+
+
+def run_method(
+    method: SuggestionMethod,
+    train_texts: list[str],
+    Y_train: np.ndarray | None,
+    codebook: Sequence[Any],
+    test_texts: list[str],
+) -> tuple[np.ndarray, float, float]:
+    """Fit, predict; return (decisions, fit seconds, units per second)."""
+    start = time.perf_counter()
+    method.fit(train_texts, Y_train, codebook)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    decided = method.predict(test_texts)
+    elapsed = time.perf_counter() - start
+    return decided, fit_seconds, len(test_texts) / max(elapsed, 1e-9)
+
+
+def bench_suggest(
+    dataset_dir: str | Path,
+    method: str = "supervised",
+    reference: str | None = None,
+    zero_shot: bool = False,
+    learning_curve: bool = False,
+    *,
+    options: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Fit on split=train (nothing but the codebook with `zero_shot`), predict split=test, score.
+
+    Test labels are read only after prediction, for scoring.
+    """
+    dataset = read_coded_dataset(dataset_dir)
+    ref = dataset.reference_coder(reference)
+    train, test = dataset.split("train"), dataset.split("test")
+    if not test:
+        raise InvalidInput(
+            "no segments with split=test",
+            where=str(Path(dataset_dir) / "segments.csv"),
+            hint="mark the held-out segments with split=test",
+        )
+    if not train and not zero_shot:
+        raise InvalidInput(
+            "no segments with split=train",
+            where=str(Path(dataset_dir) / "segments.csv"),
+            hint="mark training segments with split=train, or use --zero-shot",
+        )
+    codes = dataset.code_names
+    train_texts = [s.text for s in train]
+    test_texts = [s.text for s in test]
+    Y_train = None if zero_shot else label_matrix(dataset, ref, [s.id for s in train])
+
+    test_ids = [s.id for s in test]
+
+    def once(fraction: float) -> tuple[dict[str, Any], np.ndarray]:
+        texts, Y = train_texts, Y_train
+        if Y is not None and fraction < 1:
+            rng = np.random.default_rng(seed)
+            keep = np.sort(rng.permutation(len(texts))[: max(1, round(fraction * len(texts)))])
+            texts, Y = [texts[i] for i in keep], Y[keep]
+        m = get_method(method, **(options or {}))
+        fit_texts = [] if zero_shot else texts
+        decided, fit_s, ups = run_method(m, fit_texts, Y, dataset.codebook, test_texts)
+        result = score(label_matrix(dataset, ref, test_ids), decided, codes)
+        result.update(
+            fit_seconds=fit_s, units_per_second=ups, train_units=0 if zero_shot else len(texts)
+        )
+        return result, decided
+
+    result, decided = once(1.0)
+    result.update(
+        dataset=str(dataset_dir),
+        method=method,
+        reference=ref,
+        zero_shot=zero_shot,
+        test_units=len(test),
+    )
+    if len(dataset.coders) > 1:
+        result["human_human"] = human_agreement(dataset, test_ids, dataset.coders)
+        result["method_vs_coders"] = {
+            c: {
+                k: v
+                for k, v in score(label_matrix(dataset, c, test_ids), decided, codes).items()
+                if k != "per_code"
+            }
+            for c in dataset.coders
+        }
+    if learning_curve and not zero_shot:
+        curve = []
+        for f in LEARNING_CURVE:
+            r, _ = once(f)
+            curve.append({k: v for k, v in r.items() if k != "per_code"} | {"fraction": f})
+        result["learning_curve"] = curve
+    return result

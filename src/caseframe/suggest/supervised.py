@@ -1,0 +1,180 @@
+"""Supervised suggestions learned from the project's human codings.
+
+One-vs-rest logistic regression on TF-IDF word and character n-grams (class-weighted, because rare
+codes are the norm), optionally with the zero-shot definition scores as extra features. Internal
+cross-validation on the training codings only gives out-of-fold scores, from which each code gets a
+Platt calibration and a decision threshold (F1-optimal, shrunk towards the shared threshold for
+codes with few examples). Nothing about the units to be predicted is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+
+from caseframe.errors import InvalidInput
+from caseframe.suggest.base import CodeSpec, SuggestionMethod, register
+from caseframe.suggest.definitions import DefinitionsMethod
+from caseframe.suggest.text import WordAnalyzer, detect_language, normalise
+
+_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(threshold, F1) maximising F1 of p >= threshold against y, over a fixed grid."""
+    pos = y.astype(bool)
+    decided = p[None, :] >= _GRID[:, None]
+    tp = (decided & pos).sum(axis=1)
+    f1 = 2 * tp / np.maximum(decided.sum(axis=1) + pos.sum(), 1)
+    k = int(f1.argmax())
+    return float(_GRID[k]), float(f1[k])
+
+
+def platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept mapping decision scores to calibrated probabilities."""
+    if y.min() == y.max():
+        return 0.0, -8.0 if y.max() == 0 else 8.0
+    lr = LogisticRegression(C=100.0).fit(scores.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+@register("supervised")
+@dataclass
+class SupervisedMethod(SuggestionMethod):
+    model: str = "svm"  # "svm" (linear SVM) or "logreg"
+    C: float = 0.3
+    min_positives: int = 3  # codes with fewer human codings are not learned (and reported)
+    folds: int = 3
+    use_definitions: bool = False  # add zero-shot scores as features when the codebook has them
+    definition_weight: float = 1.0
+    shrink: float = 20.0  # pseudo-count pulling thresholds of rare codes to the shared one
+    char_ngrams: tuple[int, int] = (3, 5)
+    max_features: int = 50_000
+    language: str | None = None
+    seed: int = 0
+    name: str = field(default="supervised", init=False)
+
+    def _fit(self, texts: list[str], Y: np.ndarray, specs: list[CodeSpec]) -> None:
+        positives = Y.sum(axis=0)
+        self.trained_ = positives >= self.min_positives
+        if not self.trained_.any():
+            need = [
+                f"{s.code} ({self.min_positives - int(n)} more)"
+                for s, n in zip(specs, positives, strict=True)
+            ]
+            raise InvalidInput(
+                "too few human codings to learn any code: each code needs at least "
+                f"{self.min_positives} coded units; "
+                + ", ".join(need[:15])
+                + (f" and {len(need) - 15} more codes" if len(need) > 15 else ""),
+                hint="code more units, or use the zero-shot 'definitions' method",
+            )
+        self.untrained_codes_ = {
+            s.code: self.min_positives - int(n)
+            for s, n in zip(specs, positives, strict=True)
+            if n < self.min_positives
+        }
+        self.language_ = self.language or detect_language(texts[:2000])
+        self.vectorizer_ = FeatureUnion(
+            [
+                (
+                    "word",
+                    TfidfVectorizer(
+                        analyzer=WordAnalyzer(self.language_, (1, 2)),
+                        sublinear_tf=True,
+                        min_df=2,
+                        max_features=self.max_features,
+                    ),
+                ),
+                (
+                    "char",
+                    TfidfVectorizer(
+                        analyzer="char_wb",
+                        ngram_range=self.char_ngrams,
+                        sublinear_tf=True,
+                        min_df=2,
+                        max_features=self.max_features,
+                        preprocessor=normalise,
+                    ),
+                ),
+            ]
+        )
+        self.vectorizer_.fit(texts)
+        self.definitions_ = None
+        if self.use_definitions and any(s.definition or s.examples or s.keywords for s in specs):
+            self.definitions_ = DefinitionsMethod(min_described=0.0).fit(texts, None, specs)
+        X = self._features(texts)
+
+        n, m = Y.shape
+        oof = np.zeros((n, m))
+        folds = KFold(min(self.folds, n), shuffle=True, random_state=self.seed)
+        for train, held in folds.split(X):
+            oof[held] = self._decision(self._train(X[train], Y[train]), X[held])
+        self.calibration_ = np.zeros((m, 2))
+        self.calibration_[:, 1] = -30.0
+        probs = np.zeros((n, m))
+        for j in np.flatnonzero(self.trained_):
+            self.calibration_[j] = platt(oof[:, j], Y[:, j])
+            probs[:, j] = sigmoid(oof[:, j] * self.calibration_[j, 0] + self.calibration_[j, 1])
+        self.thresholds_ = self._choose_thresholds(probs, Y)
+        self.models_ = self._train(X, Y)
+
+    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        X = self.vectorizer_.transform(list(texts))
+        if self.definitions_ is not None:
+            D = self.definitions_.predict_proba(texts) * self.definition_weight
+            X = sp.hstack([X, sp.csr_matrix(D)])
+        return sp.csr_matrix(X)
+
+    def _train(self, X: sp.csr_matrix, Y: np.ndarray) -> list:
+        models: list = []
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if not self.trained_[j] or y.min() == y.max():
+                models.append(None)
+                continue
+            if self.model == "svm":
+                clf = LinearSVC(C=self.C, class_weight="balanced")
+            else:
+                clf = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear")
+            models.append(clf.fit(X, y))
+        return models
+
+    @staticmethod
+    def _decision(models: list, X: sp.csr_matrix) -> np.ndarray:
+        out = np.full((X.shape[0], len(models)), -30.0)
+        live = [j for j, mdl in enumerate(models) if mdl is not None]
+        if live:
+            W = np.vstack([models[j].coef_[0] for j in live])
+            b = np.array([models[j].intercept_[0] for j in live])
+            out[:, live] = np.asarray(X @ W.T) + b
+        return out
+
+    def _choose_thresholds(self, probs: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        live = np.flatnonzero(self.trained_)
+        shared, _ = best_f1_threshold(Y[:, live].ravel(), probs[:, live].ravel())
+        thresholds = np.ones(Y.shape[1])
+        for j in live:
+            t, _ = best_f1_threshold(Y[:, j], probs[:, j])
+            k = Y[:, j].sum()
+            thresholds[j] = (k * t + self.shrink * shared) / (k + self.shrink)
+        self.shared_threshold_ = shared
+        return thresholds
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        if self.thresholds_ is None:
+            raise InvalidInput("method 'supervised' is not fitted", hint="call fit() first")
+        Z = self._decision(self.models_, self._features(texts))
+        return sigmoid(Z * self.calibration_[:, 0] + self.calibration_[:, 1])
