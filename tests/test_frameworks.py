@@ -340,3 +340,20 @@ def test_builtin_files_round_trip_through_user_loader(tmp_path):
         path.write_text(text, encoding="utf-8")
         user = load_framework_file(path)
         assert user.components == builtin_framework(key).components and not user.builtin
+
+
+def test_examples_in_docs_load():
+    docs = Path(__file__).resolve().parents[1] / "docs" / "frameworks.md"
+    blocks = re.findall(r"```yaml\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 2
+    full = load_framework_text(blocks[1], "docs")
+    assert full.level_maxima == {"Organisation": 6, "Team": 3}
+    assert full.component("R1").keywords == (
+        "leadership",
+        "manager",
+        "support",
+        "ledning",
+        "chef",
+        "stöd",
+    )
+    assert load_framework_text(blocks[0], "docs").components[0].questions

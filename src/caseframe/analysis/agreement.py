@@ -36,7 +36,7 @@ COEFFICIENTS = (
     "krippendorff_alpha",
     "gwet_ac1",
 )
-RARE = 0.05  # below this share of units a code counts as rare for the reading
+RARE = 0.10  # below this share of units a code counts as rare for the reading
 _DEGENERATE = 1e-12
 
 

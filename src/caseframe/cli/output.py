@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _plain(value: Any) -> Any:
@@ -69,4 +69,4 @@ def done(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    err_console.print(f"warning: {message}")
+    err_console.print(f"warning: {message}", markup=False)
