@@ -11,7 +11,8 @@ from caseframe.interop.coded_dataset import read_coded_dataset
 def make_dataset(folder, codings="segment_id,coder,code\ns1,ann,Funding\ns2,bob,Funding\n"):
     folder.mkdir()
     (folder / "codebook.csv").write_text(
-        "code,definition,examples,parent\nMoney,,,\nFunding,Money for the role,grant | budget,Money\n"
+        "code,definition,examples,parent\nMoney,,,\n"
+        "Funding,Money for the role,grant | budget,Money\n"
     )
     (folder / "segments.csv").write_text(
         "id,text,document,speaker,split\n"
