@@ -1,14 +1,16 @@
 """Bytes to normalised text: encoding detection and Unicode/newline normalisation.
 
 Order of trust: a byte-order mark, then BOM-less UTF-16 (recognised by its pattern of NUL
-bytes, which strict UTF-8 would accept), then strict UTF-8, then a legacy 8-bit encoding.
-charset-normalizer alone picks badly on short Western text (it guesses cp1250 or cp1006 for
-Swedish cp1252), so cp1252 wins whenever it is among its equally plausible candidates.
+bytes, which strict UTF-8 would accept), then strict UTF-8, then a legacy 8-bit encoding:
+cp1252 (latin-1 where cp1252 leaves a byte undefined) when the result looks like Western
+European text, otherwise charset-normalizer's guess. charset-normalizer is not asked first
+because it misreads short Swedish cp1252 text (as cp1250 "vĺrden" or cp1006 "Gﺉteborg").
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 import charset_normalizer
@@ -23,10 +25,10 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_WESTERN = {"cp1252", "latin_1", "iso8859_15", "iso8859_1"}
 _SAMPLE = 4096
-# Characters of category Cc that occur in real text files.
-_TEXT_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+# Control characters (category Cc) except tab, newlines, vertical tab and form feed, which do
+# occur in real text files (pdftotext marks page breaks with form feeds).
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def normalise_text(text: str) -> str:
@@ -98,34 +100,41 @@ def _bomless_utf16(data: bytes) -> str | None:
 
 
 def _legacy(data: bytes, where: str) -> tuple[str, str]:
-    matches = list(charset_normalizer.from_bytes(data))
-    if not matches:
-        raise _binary(where)
-    best = min(matches, key=lambda m: m.chaos)
-    western = _cp1252(data)
-    tied = any(m.encoding in _WESTERN and m.chaos <= best.chaos + 0.05 for m in matches)
-    if tied or (western is not None and western == str(best)):
+    western = _western(data)
+    if western is not None and _plausibly_western(western[0]):
+        return western
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
         if western is not None:
-            return western, "cp1252"
-        return data.decode("latin-1"), "latin-1"
+            return western
+        raise _binary(where)
     return str(best), best.encoding
 
 
-def _cp1252(data: bytes) -> str | None:
+def _western(data: bytes) -> tuple[str, str] | None:
     try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
-        return None
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:  # one of the five bytes cp1252 leaves undefined
+        text = data.decode("latin-1")
+        return (text, "latin-1") if not _looks_binary(text) else None
+
+
+def _plausibly_western(text: str) -> bool:
+    """Western European text is mostly ASCII letters with some accented ones.
+
+    Other 8-bit encodings read as cp1252 turn nearly every letter into an accented one
+    (Cyrillic cp1251 "Интервью" becomes "Èíòåðâüþ"), which this rejects.
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return True
+    accented = sum(1 for ch in letters if not ch.isascii())
+    return accented <= 0.3 * len(letters)
 
 
 def _looks_binary(text: str) -> bool:
     sample = text[: _SAMPLE * 4]
-    if not sample:
-        return False
-    controls = sum(
-        1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS
-    )
-    return controls > 0.01 * len(sample) or "\x00" in sample
+    return len(_CONTROLS.findall(sample)) > 0.01 * len(sample) or "\x00" in sample
 
 
 def _binary(where: str) -> InvalidInput:

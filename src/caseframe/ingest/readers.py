@@ -102,7 +102,7 @@ def _binary(source_format: str, extract) -> _Reader:
 def _no_turns(warnings: tuple[str, ...], turns: tuple[SpeakerTurn, ...]) -> tuple[str, ...]:
     if turns:
         return warnings
-    return (*warnings, "no speaker turns recognised; units will be paragraphs")
+    return (*warnings, "no speaker turns recognised (no 'Name:' labels at line starts)")
 
 
 _READERS: dict[str, _Reader] = {

@@ -16,7 +16,9 @@ only when it is not on the stop list (Note, Date, Location, ...) and
   (e) no name labels two lines and the text has at least two different names (a short exchange).
 
 A turn starts where its label starts (after any number or timestamp) and runs to the start of the
-line of the next turn, or to the end of the text, minus trailing whitespace.
+line of the next turn, or to the end of the text, minus trailing whitespace and minus a number
+left alone after a blank line (a page or paragraph number that `pdftotext -layout` puts there at
+page breaks).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ _ROLES = frozenset(
     intervjuare intervjuaren intervjuperson deltagare respondenten informanten
     """.split()
 )
+_STRAY_NUMBER = re.compile(r"\n[ \t\f\v]*\n\s*\d{1,4}\Z")
 _ROLE_CODE = re.compile(r"[A-Z]{1,3}\d{0,3}")
 
 
@@ -97,7 +100,10 @@ def detect_turns(text: str) -> tuple[SpeakerTurn, ...]:
     turns = []
     for i, cand in enumerate(kept):
         limit = kept[i + 1].line_start if i + 1 < len(kept) else len(text)
-        end = cand.start + len(text[cand.start : limit].rstrip())
+        body = text[cand.start : limit].rstrip()
+        while (stray := _STRAY_NUMBER.search(body)) is not None:
+            body = body[: stray.start()].rstrip()
+        end = cand.start + len(body)
         turns.append(SpeakerTurn(index=i, speaker=cand.name, start=cand.start, end=end))
     return tuple(turns)
 

@@ -47,6 +47,7 @@ def _docx_blocks(container, table_type) -> Iterator[str]:
 
 def read_odt(data: bytes, where: str) -> str:
     _check_zip(data, where, "content.xml", "OpenDocument .odt")
+    _check_xml(data, where, "content.xml", "OpenDocument .odt")
     from odf import teletype
     from odf.namespaces import TEXTNS
     from odf.opendocument import load
@@ -93,6 +94,17 @@ def _check_zip(data: bytes, where: str, part: str, kind: str) -> None:
             where=where,
             hint="remove embedded media and save it again",
         )
+
+
+def _check_xml(data: bytes, where: str, part: str, kind: str) -> None:
+    """odfpy prints SAX errors to stdout and carries on with an empty document: check first."""
+    from defusedxml import ElementTree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            ElementTree.fromstring(archive.read(part))
+    except Exception as exc:  # ParseError, DefusedXmlException, zip CRC errors
+        raise _corrupt(where, kind, exc) from None
 
 
 def _corrupt(where: str, kind: str, exc: Exception) -> InvalidInput:
