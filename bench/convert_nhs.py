@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 import pandas as pd
-from pathlib import Path
 
 from _common import OUT, shared_path, split_groups, write_dataset
 
@@ -73,9 +73,7 @@ def main() -> None:
     codebook = []
     for label in labels:
         definition, examples, _ = book.get(MERGED.get(label, label), ("", [], ""))
-        codebook.append(
-            {"code": label, "definition": definition, "examples": " | ".join(examples)}
-        )
+        codebook.append({"code": label, "definition": definition, "examples": " | ".join(examples)})
 
     frame = frame[frame["FFT answer"].fillna("").str.strip() != ""]
     split = split_groups(frame["Respondent ID"].tolist(), args.test_fraction, args.seed)
@@ -95,8 +93,10 @@ def main() -> None:
                 codings.append({"segment_id": sid, "coder": "labeller", "code": label})
     out = write_dataset(Path(args.out), codebook, segments, codings)
     n_test = sum(s["split"] == "test" for s in segments)
-    print(f"{out}: {len(codebook)} codes, {len(segments)} comments ({n_test} test), "
-          f"{len(codings)} codings")
+    print(
+        f"{out}: {len(codebook)} codes, {len(segments)} comments ({n_test} test), "
+        f"{len(codings)} codings"
+    )
 
 
 if __name__ == "__main__":

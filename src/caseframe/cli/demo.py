@@ -63,5 +63,8 @@ def demo(
     console.print(f"\nProject: {out / 'project'}")
     # [report step] the study report is written here (issue: analysis and report)
     # [profiles step] the SIS site profiles are written here (issue: site profiles)
-    # [serve step] the web workspace starts here unless --no-serve (issue: web workspace)
+    if serve:  # [serve step] the web workspace, with a one-time sign-in for the demo owner
+        from caseframe.cli.web import serve_demo
+
+        serve_demo(project)
     _ = serve

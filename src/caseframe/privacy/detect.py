@@ -6,13 +6,13 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from caseframe.privacy.hit import Hit
+from caseframe.privacy.hit import NAME_CATEGORIES, Hit
 from caseframe.privacy.ner import NerFunction
 from caseframe.privacy.patterns import PATTERN_PRIORITY, find_patterns
-from caseframe.privacy.registry import Registry
+from caseframe.privacy.registry import Registry, normalise_value
 
 CONTEXT_CHARS = 40
-_SOURCE_RANK = {"registry": 0, "pattern": 1, "ner": 2}
+_SOURCE_RANK = {"registry": 0, "pattern": 1, "ner": 2, "propagated": 3}
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ def scan(
     patterns: bool | Iterable[str] = True,
     ner: NerFunction | None = None,
     *,
+    propagate: bool = True,
     context_chars: int = CONTEXT_CHARS,
 ) -> list[Detection]:
     """Proposed replacements in `text`, in text order, none overlapping.
@@ -42,6 +43,10 @@ def scan(
     registered name, "Anna Berg" found by NER over a registry entry "Anna"); on equal length
     the registry wins over patterns and patterns over NER, because the registry is what the
     team said.
+
+    With `propagate`, a name that a pattern or NER found once ("Hi, Donna") is also looked for
+    everywhere else in the text, like a registry entry, but only where it is capitalised
+    ("Donna's", not the word "mark" after "Hi, Mark").
     """
     hits: list[Hit] = []
     if registry is not None:
@@ -50,8 +55,27 @@ def scan(
         hits += find_patterns(text, None if patterns is True else patterns)
     if ner is not None:
         hits += ner(text)
+    if propagate:
+        hits += _propagate(text, hits)
     chosen = resolve_overlaps(hits)
     return [_detection(text, h, context_chars) for h in chosen]
+
+
+def _propagate(text: str, hits: list[Hit]) -> list[Hit]:
+    found = Registry()
+    seen: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.category in NAME_CATEGORIES and hit.source != "registry":
+            key = normalise_value(hit.value)
+            if key and key not in seen:
+                seen[key] = hit
+                found.add(hit.value, hit.category)
+    out = []
+    for extra in found.find(text):
+        origin = seen[normalise_value(extra.value)]
+        if text[extra.start].isupper():
+            out.append(extra._replace(source=f"propagated:{origin.source}"))
+    return out
 
 
 def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:

@@ -198,6 +198,23 @@ PATTERNS: tuple[Pattern, ...] = (
         validator=reference_valid,
         group="v",
     ),
+    # A capitalised name right after a greeting or an introduction: "Hi, Jean", "I'm Lori",
+    # "my name is Terri", "are you Julie Thompson?", "Hej Anna", "jag heter Anna". The words
+    # excluded are capitalised words that often follow those phrases without being names.
+    _p(
+        "introduced_name",
+        "person",
+        r"(?i:\b(?:hi|hello|hey|hej|hallå|my\s+name\s+is|my\s+name's|my\s+name\u2019s|"
+        r"call\s+me|i'm\s+called|i'm|i\u2019m|i\s+am|this\s+is|are\s+you|jag\s+heter|"
+        r"jag\s+är|mitt\s+namn\s+är))"
+        r",?[ \u00a0]+(?!(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Doctor|Nurse|Sir|Madam|I|I'm|You|Thank|"
+        r"Thanks|Are|Good|Again|Everyone|Everybody|There|All|Alla|Guys|Welcome|Team|Och|Du|Ni|"
+        r"OK|Okay|Sorry|Fine|Not|So|Just|Here|Back|Done|American|British|English|Scottish|"
+        r"Welsh|Irish|Swedish|Catholic|Christian|Muslim|Jewish|Gay)\b)"
+        r"(?P<v>[A-ZÅÄÖ][a-zåäöéü]+(?:-[A-ZÅÄÖ][a-zåäöéü]+)?"
+        r"(?:[ \u00a0][A-ZÅÄÖ][a-zåäöéü]+(?:-[A-ZÅÄÖ][a-zåäöéü]+)?)?)",
+        group="v",
+    ),
     # English titles before a capitalised name: "Dr Patel", "Mrs Jane Smith".
     _p(
         "titled_name",

@@ -83,22 +83,22 @@ class PseudonymBook:
         wanted = bracket(label) if label else None
         existing = self._by_key.get(key)
         if existing is not None:
-            if wanted and wanted != existing.pseudonym and category not in PATTERN_CATEGORIES:
+            if wanted and wanted != existing.pseudonym:
                 raise Conflict(
                     f"{value!r} already has the pseudonym {existing.pseudonym}, not {wanted}",
                     hint="keep the existing pseudonym so that all documents agree",
                 )
             return existing.pseudonym
-        if category in PATTERN_CATEGORIES:
-            pseudonym = bracket(FIXED_LABEL[category])
-        elif wanted:
+        if wanted:
             owner = self._labels.get(wanted)
-            if owner is not None and owner != key:
+            if category not in PATTERN_CATEGORIES and owner is not None and owner != key:
                 raise Conflict(
                     f"the pseudonym {wanted} is already used for another value",
                     hint="give each real value its own pseudonym",
                 )
             pseudonym = wanted
+        elif category in PATTERN_CATEGORIES:
+            pseudonym = bracket(FIXED_LABEL[category])
         else:
             pseudonym = self._next_numbered(NUMBERED_PREFIX[category])
         self._by_key[key] = Assignment(value, category, pseudonym)

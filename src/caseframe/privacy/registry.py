@@ -2,7 +2,8 @@
 
 Entries come from the key file (respondents' and sites' real names) or from CSV lists the team
 keeps (staff, places, organisations). Matching is whole-word and case-insensitive and accepts
-the inflected forms a Swedish or English transcript uses (see `_suffix_pattern`).
+the inflected forms a Swedish or English transcript uses: genitive endings, and the Swedish
+definite form of sites and organisations.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from caseframe.privacy.hit import NAME_CATEGORIES, Hit
 
 _APOSTROPHES = "'\u2019"
 # Genitive endings accepted after any entry: Swedish "Annas", English "Anna's"/"James'",
-# Swedish colon genitive after abbreviations and digits ("NSPH:s").
-_GENITIVE_BODY = r"s|[':\u2019]s|['\u2019]"
-_GENITIVE = f"(?:{_GENITIVE_BODY})?"
+# Swedish colon genitive after abbreviations ("NSPH:s"). The ending stays in the text after
+# the pseudonym ("[Manager A3]s chef"), so the sentence still reads as a possessive.
+_GENITIVE = r"(?P<genitive>s|[':\u2019]s|['\u2019])?"
 _WORD_SEP = r"[\s\u00a0]+"
 
 
@@ -30,18 +31,17 @@ def normalise_value(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).casefold().split())
 
 
-def _suffix_pattern(category: str, last_word: str) -> str:
-    """Inflected endings accepted after an entry.
+def _definite_ending(category: str, last_word: str) -> str:
+    """The Swedish definite ending accepted after a site or organisation.
 
-    Every entry takes a genitive. Sites and organisations are often common nouns that
-    Swedish also uses in the definite form ("mottagning" -> "mottagningen", "boende" ->
-    "boendet", and genitive "mottagningens"); persons and places are proper nouns and do not
-    take it -- adding -n to "Anna" would match the ordinary word "annan".
+    Those are often common nouns that Swedish also uses in the definite form ("mottagning"
+    -> "mottagningen", "boende" -> "boendet"); the ending is replaced with the name. Persons
+    and places are proper nouns and do not take it -- adding -n to "Anna" would match the
+    ordinary word "annan".
     """
-    if category in ("site", "organisation"):
-        definite = "(?:n|t)" if last_word[-1:].casefold() in "aeiouyåäö" else "(?:en|et)"
-        return f"(?:{definite}s?|{_GENITIVE_BODY})?"
-    return _GENITIVE
+    if category not in ("site", "organisation"):
+        return ""
+    return "(?:n|t)?" if last_word[-1:].casefold() in "aeiouyåäö" else "(?:en|et)?"
 
 
 @dataclass(frozen=True)
@@ -153,9 +153,10 @@ class Registry:
                 for form in sorted(set(entry.forms()), key=len, reverse=True):
                     words = form.split()
                     body = _WORD_SEP.join(re.escape(w) for w in words)
-                    alternatives.append(body + _suffix_pattern(entry.category, words[-1]))
+                    alternatives.append(body + _definite_ending(entry.category, words[-1]))
                 pattern = re.compile(
-                    r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE
+                    r"(?<!\w)(?:" + "|".join(alternatives) + ")" + _GENITIVE + r"(?!\w)",
+                    re.IGNORECASE,
                 )
                 # A cheap substring test on each form's first word skips most entries.
                 firsts = tuple({f.split()[0].casefold() for f in entry.forms()})
@@ -173,10 +174,9 @@ class Registry:
             if prefilter and not any(f in folded for f in firsts):
                 continue
             for m in pattern.finditer(text):
+                end = m.start("genitive") if m.group("genitive") else m.end()
                 hits.append(
-                    Hit(
-                        m.start(), m.end(), entry.category, "registry", entry.pseudonym, entry.value
-                    )
+                    Hit(m.start(), end, entry.category, "registry", entry.pseudonym, entry.value)
                 )
         return hits
 

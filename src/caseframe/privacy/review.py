@@ -10,7 +10,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +44,19 @@ class ReviewItem:
 
 
 def propose(
-    document: str, detections: Iterable[Detection], book: PseudonymBook, *, accept: bool = True
+    scans: Mapping[str, Iterable[Detection]], book: PseudonymBook, *, accept: bool = True
 ) -> list[ReviewItem]:
-    """Review rows with the pseudonym each detection would get; `book` is not changed."""
+    """Review rows for {document: detections}, each with the pseudonym it would get.
+
+    All documents are proposed together so that two new names never get the same number;
+    `book` itself is not changed.
+    """
     trial = book.copy()
     return [
         ReviewItem(
             document, d, accept, trial.assign(d.value or d.text, d.category, d.pseudonym_hint)
         )
+        for document, detections in scans.items()
         for d in detections
     ]
 

@@ -1,8 +1,8 @@
 """The one interface every suggestion method implements, and the registry that names them.
 
 A method is scikit-learn shaped: `fit(texts, Y, codebook)` with Y a 0/1 matrix (units × codes, in
-codebook order), `predict_proba(texts)` with a score in [0, 1] per code, and `predict(texts)` applying
-the per-code thresholds in `thresholds_`.
+codebook order), `predict_proba(texts)` with a score in [0, 1] per code, and `predict(texts)`
+applying the per-code thresholds in `thresholds_`.
 """
 
 from __future__ import annotations
@@ -38,8 +38,13 @@ class CodeSpec:
             return entry
         if isinstance(entry, str):
             return cls(entry)
+        code = getattr(entry, "code", None) or getattr(entry, "key", None)  # framework Component
+        if code is None:
+            raise InvalidInput(
+                f"codebook entry {entry!r} has no code", hint="give every code a name"
+            )
         return cls(
-            code=str(entry.code),
+            code=str(code),
             definition=getattr(entry, "definition", "") or "",
             examples=tuple(getattr(entry, "examples", ()) or ()),
             keywords=tuple(getattr(entry, "keywords", ()) or ()),

@@ -16,23 +16,23 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
+from caseframe.analysis import agreement_stats
 from caseframe.errors import InvalidInput
-from caseframe.interop.coded_dataset import CodedDataset, read_coded_dataset
+from caseframe.interop.coded_dataset import CONSENSUS, CodedDataset, read_coded_dataset
 from caseframe.suggest.base import SuggestionMethod, get_method
 
 LEARNING_CURVE = (0.05, 0.10, 0.25, 0.50, 1.00)
 
 
 def gwet_ac1(a: np.ndarray, b: np.ndarray) -> float:
-    """Gwet's AC1 for two raters' binary decisions on the same units."""
-    a = np.asarray(a).astype(bool)
-    b = np.asarray(b).astype(bool)
+    """Gwet's AC1 for two raters' binary decisions on the same units (nan if undefined)."""
+    a = np.asarray(a).astype(int)
+    b = np.asarray(b).astype(int)
     if a.size == 0:
         return float("nan")
-    observed = float((a == b).mean())
-    q = (a.mean() + b.mean()) / 2  # mean share of "yes" across the two raters
-    chance = 2 * q * (1 - q)
-    return 1.0 if chance == 1 else (observed - chance) / (1 - chance)
+    yes = a + b
+    value = agreement_stats.gwet_ac1(np.stack([yes, 2 - yes], axis=1)).value
+    return float("nan") if value is None else float(value)
 
 
 def kappa(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,8 +53,14 @@ def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def score(Y_true: np.ndarray, Y_pred: np.ndarray, codes: Sequence[str]) -> dict[str, Any]:
-    """Precision/recall/F1 per code and overall, κ and AC1 per code and their means."""
+def score(
+    Y_true: np.ndarray, Y_pred: np.ndarray, codes: Sequence[str], *, symmetric: bool = False
+) -> dict[str, Any]:
+    """Precision/recall/F1 per code and overall, κ and AC1 per code and their means.
+
+    Means run over the codes the reference applied; `symmetric` (two humans, neither the
+    reference) takes the codes either side applied.
+    """
     Y_true = np.asarray(Y_true).astype(int)
     Y_pred = np.asarray(Y_pred).astype(int)
     p, r, f, support = precision_recall_fscore_support(Y_true, Y_pred, zero_division=0)
@@ -63,6 +69,8 @@ def score(Y_true: np.ndarray, Y_pred: np.ndarray, codes: Sequence[str]) -> dict[
     micro_r = tp / max(int(Y_true.sum()), 1)
     micro_f = 2 * tp / max(int(Y_pred.sum() + Y_true.sum()), 1)
     used = support > 0
+    if symmetric:
+        used = used | (Y_pred.sum(axis=0) > 0)
     per_code = {}
     for j, code in enumerate(codes):
         per_code[code] = {
@@ -143,14 +151,28 @@ def bench_suggest(
     *,
     options: dict[str, Any] | None = None,
     seed: int = 0,
+    train_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fit on split=train (nothing but the codebook with `zero_shot`), predict split=test, score.
 
-    Test labels are read only after prediction, for scoring.
+    `train_dir` takes the training units from another dataset with the same codes (used where the
+    multi-coder test units live in a folder of their own). Test labels are read only after
+    prediction, for scoring.
     """
     dataset = read_coded_dataset(dataset_dir)
     ref = dataset.reference_coder(reference)
-    train, test = dataset.split("train"), dataset.split("test")
+    test = dataset.split("test")
+    source, source_ref = dataset, ref
+    if train_dir is not None:
+        source = read_coded_dataset(train_dir)
+        source_ref = source.reference_coder(None)
+        if source.code_names != dataset.code_names:
+            raise InvalidInput(
+                "the training dataset's codes differ from the test dataset's",
+                where=str(train_dir),
+                hint="both codebook.csv files must list the same codes in the same order",
+            )
+    train = source.split("train")
     if not test:
         raise InvalidInput(
             "no segments with split=test",
@@ -166,7 +188,7 @@ def bench_suggest(
     codes = dataset.code_names
     train_texts = [s.text for s in train]
     test_texts = [s.text for s in test]
-    Y_train = None if zero_shot else label_matrix(dataset, ref, [s.id for s in train])
+    Y_train = None if zero_shot else label_matrix(source, source_ref, [s.id for s in train])
 
     test_ids = [s.id for s in test]
 
@@ -194,7 +216,9 @@ def bench_suggest(
         test_units=len(test),
     )
     if len(dataset.coders) > 1:
-        result["human_human"] = human_agreement(dataset, test_ids, dataset.coders)
+        result["human_human"] = human_agreement(
+            dataset, test_ids, [c for c in dataset.coders if c != CONSENSUS]
+        )
         result["method_vs_coders"] = {
             c: {
                 k: v

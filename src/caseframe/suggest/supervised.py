@@ -178,3 +178,34 @@ class SupervisedMethod(SuggestionMethod):
             raise InvalidInput("method 'supervised' is not fitted", hint="call fit() first")
         Z = self._decision(self.models_, self._features(texts))
         return sigmoid(Z * self.calibration_[:, 0] + self.calibration_[:, 1])
+
+
+@register("baseline")
+@dataclass
+class BaselineMethod(SuggestionMethod):
+    """The plain reference point: word TF-IDF, one-vs-rest logistic regression, threshold 0.5."""
+
+    name: str = field(default="baseline", init=False)
+
+    def _fit(self, texts: list[str], Y: np.ndarray, specs: list[CodeSpec]) -> None:
+        if not len(texts):
+            raise InvalidInput("the baseline needs human codings", hint="use 'definitions'")
+        self.vectorizer_ = TfidfVectorizer()
+        X = self.vectorizer_.fit_transform(texts)
+        self.models_ = [
+            LogisticRegression(max_iter=1000).fit(X, Y[:, j])
+            if Y[:, j].min() != Y[:, j].max()
+            else None
+            for j in range(Y.shape[1])
+        ]
+        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        self.at_least_one_ = self.single_label_ = False
+        self.exclusive_ = None
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        X = self.vectorizer_.transform(list(texts))
+        out = np.zeros((X.shape[0], len(self.models_)))
+        for j, mdl in enumerate(self.models_):
+            if mdl is not None:
+                out[:, j] = mdl.predict_proba(X)[:, 1]
+        return out
