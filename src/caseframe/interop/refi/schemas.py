@@ -1,0 +1,84 @@
+"""Locating, loading and applying the REFI-QDA XML Schemas (never fetched from the network).
+
+Search order for the folder holding Project-mrt2019.xsd and Codebook.xsd:
+1. the environment variable CASEFRAME_REFI_SCHEMAS;
+2. `xsd/` next to this module (for an installed package that ships them);
+3. `shared/refi/` in a parent folder of this file (the development checkout: ../shared/refi).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import xmlschema
+
+from caseframe.errors import CaseframeError
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_XSD = "Project-mrt2019.xsd"
+CODEBOOK_XSD = "Codebook.xsd"
+ENV_VAR = "CASEFRAME_REFI_SCHEMAS"
+
+_NS_IN_TEXT = re.compile(r"\{[^}]*\}")
+
+
+def schema_dir() -> Path | None:
+    """The folder with both XSDs, or None when none is found."""
+    candidates: list[Path] = []
+    if os.environ.get(ENV_VAR):
+        candidates.append(Path(os.environ[ENV_VAR]))
+    here = Path(__file__).resolve()
+    candidates.append(here.parent / "xsd")
+    candidates.extend(parent / "shared" / "refi" for parent in here.parents)
+    for folder in candidates:
+        if (folder / PROJECT_XSD).is_file() and (folder / CODEBOOK_XSD).is_file():
+            return folder
+    return None
+
+
+def schemas_available() -> bool:
+    return schema_dir() is not None
+
+
+@cache
+def _load(filename: str) -> xmlschema.XMLSchema:
+    folder = schema_dir()
+    if folder is None:
+        raise CaseframeError(
+            f"the REFI-QDA schema {filename} was not found",
+            hint=f"set {ENV_VAR} to the folder holding {PROJECT_XSD} and {CODEBOOK_XSD}",
+        )
+    return xmlschema.XMLSchema(str(folder / filename))
+
+
+def project_schema() -> xmlschema.XMLSchema:
+    return _load(PROJECT_XSD)
+
+
+def codebook_schema() -> xmlschema.XMLSchema:
+    return _load(CODEBOOK_XSD)
+
+
+def schema_errors(root: Element, kind: str, limit: int = 50) -> list[str]:
+    """Schema violations of a parsed document as short lines ('path: reason'); [] when valid.
+
+    kind is "project" or "codebook". At most `limit` lines are returned, plus a count line.
+    """
+    schema = project_schema() if kind == "project" else codebook_schema()
+    lines: list[str] = []
+    extra = 0
+    for error in schema.iter_errors(root):
+        if len(lines) >= limit:
+            extra += 1
+            continue
+        path = _NS_IN_TEXT.sub("", error.path or "")
+        reason = _NS_IN_TEXT.sub("", error.reason or str(error.message)).rstrip(".")
+        lines.append(f"{path}: {reason}" if path else reason)
+    if extra:
+        lines.append(f"... and {extra} more schema errors")
+    return lines
