@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, distinct, func, select
+from sqlalchemy import Connection, and_, delete, func, select
 
 from caseframe.analysis.agreement import (
     RULES,
@@ -137,7 +137,9 @@ class AgreementMixin:
         labels = _code_labels(tree, [g[0] for g in groups])
         unit_info = [
             UnitInfo(str(uid), doc, None if texts is None else texts[i])
-            for i, (uid, doc) in enumerate(zip(units["id"], units["document"], strict=True))
+            for i, (uid, doc) in enumerate(
+                zip(units["id"].tolist(), units["document"].tolist(), strict=True)
+            )
         ]
         matrix = CodingMatrix(unit_info, coder_names, labels, applied, seen)
         return _Built(matrix, units, [g[0] for g in groups], coder_ids, schemes)
@@ -338,13 +340,13 @@ class AgreementMixin:
 
     def export_disagreements(self, out: str | Path, fmt: str | None = None, **selection) -> Path:
         """The disagreement list as CSV or XLSX (by the file's extension unless `fmt`)."""
-        return _write_frame(self.agreement_disagreements(**selection), out, fmt, "disagreements")
+        return write_unit_list(self.agreement_disagreements(**selection), out, fmt, "disagreements")
 
     # -- consensus ----------------------------------------------------------------------------
 
     def consensus(
         self,
-        coders: Sequence[str],
+        coders: Sequence[str] | None = None,
         as_coder: str = "consensus",
         rule: str = "majority",
         codes: Sequence[str | int] | None = None,
@@ -361,16 +363,21 @@ class AgreementMixin:
         """
         if rule not in RULES:
             raise InvalidInput(f"unknown consensus rule '{rule}'", hint=f"use {', '.join(RULES)}")
-        if not coders or len(set(coders)) < 2:
+        if coders is not None and len(set(coders)) < 2:
             raise InvalidInput(
                 "consensus needs at least two coders", hint="name them with --coders A,B"
             )
-        if as_coder in coders:
+        if as_coder in (coders or ()):
             raise InvalidInput(
                 f"the consensus coder '{as_coder}' is one of the coders it is built from",
                 hint="choose another name with --as",
             )
         built = self._agreement_build(coders, codes, documents, scheme, exact, True)
+        if as_coder in built.matrix.coders:
+            raise InvalidInput(
+                f"the consensus coder '{as_coder}' is one of the coders it is built from",
+                hint="choose another name with --as",
+            )
         decided, unresolved = consensus_rule(built.matrix, rule=rule)
         unit_pos = {u.id: i for i, u in enumerate(built.matrix.units)}
         code_pos = {c: j for j, c in enumerate(built.matrix.codes)}
@@ -381,6 +388,8 @@ class AgreementMixin:
                 "code": built.code_ids[code_pos[x.code]],
                 "document": int(built.units["document_id"].iat[unit_pos[x.unit]]),
                 "reason": x.reason,
+                "applied_by": list(x.applied_by),
+                "not_applied_by": list(x.not_applied_by),
             }
             for x in unresolved
         ]
@@ -475,8 +484,8 @@ class AgreementMixin:
                     "start": r.start,
                     "end": r.end,
                     "text": r.text[r.start : r.end],
-                    "applied_by": "",
-                    "not_applied_by": "",
+                    "applied_by": ", ".join(p.get("applied_by", [])),
+                    "not_applied_by": ", ".join(p.get("not_applied_by", [])),
                     "reason": p["reason"],
                     "decision": "",
                 }
@@ -559,11 +568,12 @@ class AgreementMixin:
         kappa = o["cohen_kappa"] if two else o["fleiss_kappa"]
         kind = "Cohen's" if two else "Fleiss'"
         ci = o["ci"].get("krippendorff_alpha")
-        scheme = ", ".join(built.schemes) or "meaning"
+        schemes = ", ".join(built.schemes)
         text = (
-            f"{len(names)} human coders ({_names(names)}) coded {o['units']} {scheme} units "
-            f"independently with {o['codes']} code{'s' if o['codes'] != 1 else ''}; pooled over "
-            f"all code decisions, Krippendorff's alpha = {_fmt(o['krippendorff_alpha'])}"
+            f"{len(names)} human coders ({_names(names)}) independently coded {o['units']} "
+            f"shared meaning units ({schemes}) with {o['codes']} code"
+            f"{'s' if o['codes'] != 1 else ''}; pooled over all code decisions, Krippendorff's "
+            f"alpha = {_fmt(o['krippendorff_alpha'])}"
             + (f" (95% CI {ci[0]:.2f} to {ci[1]:.2f})" if ci else "")
             + f", {kind} kappa = {_fmt(kappa)} and Gwet's AC1 = {_fmt(o['gwet_ac1'])}."
         )
@@ -657,7 +667,8 @@ def _code_tree(conn: Connection) -> pd.DataFrame:
         ).all(),
         columns=["id", "name", "parent_id", "position"],
     )
-    return frame.set_index("id", drop=False)
+    frame.index = frame["id"].to_numpy()
+    return frame
 
 
 def _code_order(tree: pd.DataFrame) -> dict[int, int]:
@@ -702,7 +713,7 @@ def _code_groups(
     """Per matrix code, the code ids whose codings count for it (root first)."""
     if codes is None:
         used = conn.scalars(
-            select(distinct(t.codings.c.code_id)).where(t.codings.c.coder_id.in_(coder_ids))
+            select(t.codings.c.code_id).where(t.codings.c.coder_id.in_(coder_ids)).distinct()
         ).all()
         order = _code_order(tree)
         groups = [[int(c)] for c in sorted(used, key=lambda c: order.get(c, 1 << 30))]
@@ -753,20 +764,21 @@ def _units(
             f"the coded documents have no meaning units{f' of scheme {scheme}' if scheme else ''}",
             hint="build them with `caseframe documents segment --units turn`",
         )
+    query = (
+        select(
+            t.meaning_units.c.id,
+            t.meaning_units.c.document_id,
+            t.meaning_units.c.scheme,
+            t.meaning_units.c.start,
+            t.meaning_units.c.end,
+            t.documents.c.name.label("document"),
+        )
+        .join(t.documents, t.documents.c.id == t.meaning_units.c.document_id)
+        .where(t.meaning_units.c.scheme.in_(set(chosen.values())))
+        .order_by(t.documents.c.name, t.meaning_units.c.start, t.meaning_units.c.id)
+    )
     frame = pd.DataFrame(
-        conn.execute(
-            select(
-                t.meaning_units.c.id,
-                t.meaning_units.c.document_id,
-                t.meaning_units.c.scheme,
-                t.meaning_units.c.start,
-                t.meaning_units.c.end,
-                t.documents.c.name.label("document"),
-            )
-            .join(t.documents, t.documents.c.id == t.meaning_units.c.document_id)
-            .where(t.meaning_units.c.scheme.in_(set(chosen.values())))
-            .order_by(t.documents.c.name, t.meaning_units.c.start, t.meaning_units.c.id)
-        ).all(),
+        [tuple(r) for r in conn.execute(query)],
         columns=["id", "document_id", "scheme", "start", "end", "document"],
     )
     keep = frame["document_id"].map(chosen).eq(frame["scheme"])
@@ -784,41 +796,52 @@ def _overlaps(
 ) -> np.ndarray:
     """(unit index, coder index, code index) for every coding that counts for a unit.
 
-    One join finds every (coding, unit) pair that overlaps at all; the half-of-the-shorter
-    rule and the code groups are then applied with numpy."""
-    c, mu = t.codings, t.meaning_units
-    schemes = sorted(set(units["scheme"]))
-    query = (
-        select(c.c.coder_id, c.c.code_id, mu.c.id, c.c.start, c.c.end, mu.c.start, mu.c.end)
-        .select_from(
-            c.join(
-                mu,
-                and_(
-                    mu.c.document_id == c.c.document_id,
-                    mu.c.scheme.in_(schemes),
-                    mu.c.start < c.c.end,
-                    mu.c.end > c.c.start,
-                ),
-            )
-        )
-        .where(c.c.coder_id.in_(coder_ids))
+    One query fetches the codings; candidate units come from a sorted search on one global
+    axis (document rank x stride + offset), then the half-of-the-shorter rule and the code
+    groups are applied with numpy. No per-coding Python loop."""
+    c = t.codings
+    query = select(c.c.coder_id, c.c.code_id, c.c.document_id, c.c.start, c.c.end).where(
+        c.c.coder_id.in_(coder_ids)
     )
     all_codes = {cid for g in groups for cid in g}
-    if len(all_codes) <= 500:
+    if len(all_codes) <= 500:  # else filtered below (bound parameters are limited)
         query = query.where(c.c.code_id.in_(all_codes))
     if doc_ids is not None and len(doc_ids) <= 500:
         query = query.where(c.c.document_id.in_(doc_ids))
-    raw = np.array(conn.execute(query).all(), dtype=np.int64).reshape(-1, 7)
-    unit_index = pd.Index(units["id"].to_numpy()).get_indexer(raw[:, 2])
-    cs, ce, us, ue = raw[:, 3], raw[:, 4], raw[:, 5], raw[:, 6]
-    overlap = np.minimum(ce, ue) - np.maximum(cs, us)
-    ok = (unit_index >= 0) & (2 * overlap >= np.minimum(ce - cs, ue - us))
-    raw, unit_index = raw[ok], unit_index[ok]
-    coder_index = pd.Index(coder_ids).get_indexer(raw[:, 0])
+    # tuples first: numpy probes every SQLAlchemy Row for array interfaces, which is slow
+    raw = np.array([tuple(r) for r in conn.execute(query)], dtype=np.int64).reshape(-1, 5)
+    raw = raw[np.isin(raw[:, 1], list(all_codes))]
+    if not len(raw) or units.empty:
+        return np.zeros((0, 3), dtype=np.int64)
+    docs = pd.Index(pd.unique(units["document_id"]))
+    ustart = units["start"].to_numpy(dtype=np.int64)
+    uend = units["end"].to_numpy(dtype=np.int64)
+    stride = int(max(uend.max(), raw[:, 4].max())) + 1
+    ubase = docs.get_indexer(units["document_id"]).astype(np.int64) * stride
+    gs, ge = ubase + ustart, ubase + uend
+    order = np.argsort(gs, kind="stable")
+    gs_sorted, longest = gs[order], int((uend - ustart).max())
+    rank = docs.get_indexer(raw[:, 2])
+    raw, rank = raw[rank >= 0], rank[rank >= 0]  # codings outside the chosen documents
+    cs = rank.astype(np.int64) * stride + raw[:, 3]
+    ce = rank.astype(np.int64) * stride + raw[:, 4]
+    # a unit can overlap [cs, ce) only if it starts in (cs - longest, ce)
+    lo = np.searchsorted(gs_sorted, cs - longest, side="right")
+    hi = np.searchsorted(gs_sorted, ce, side="left")
+    count = np.maximum(hi - lo, 0)
+    which = np.repeat(np.arange(len(raw)), count)
+    step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    unit_index = order[np.repeat(lo, count) + step]
+    s1, e1 = cs[which], ce[which]
+    s2, e2 = gs[unit_index], ge[unit_index]
+    overlap = np.minimum(e1, e2) - np.maximum(s1, s2)
+    ok = (overlap > 0) & (2 * overlap >= np.minimum(e1 - s1, e2 - s2))
+    which, unit_index = which[ok], unit_index[ok]
+    coder_index = pd.Index(coder_ids).get_indexer(raw[which, 0])
     membership = pd.DataFrame(
         [(cid, j) for j, g in enumerate(groups) for cid in g], columns=["code_id", "j"]
     )
-    hits = pd.DataFrame({"u": unit_index, "k": coder_index, "code_id": raw[:, 1]}).merge(
+    hits = pd.DataFrame({"u": unit_index, "k": coder_index, "code_id": raw[which, 1]}).merge(
         membership, on="code_id"
     )
     return hits[["u", "k", "j"]].to_numpy(dtype=np.int64).reshape(-1, 3)
@@ -926,7 +949,10 @@ def _unit_frame(built: _Built, items: list) -> pd.DataFrame:
     return _unit_frame_rows(records)
 
 
-def _write_frame(frame: pd.DataFrame, out: str | Path, fmt: str | None, sheet: str) -> Path:
+def write_unit_list(
+    frame: pd.DataFrame, out: str | Path, fmt: str | None = None, sheet: str = "units"
+) -> Path:
+    """A disagreement or unresolved list as CSV or XLSX (by the extension unless `fmt`)."""
     from caseframe.util.output import checked_output
 
     fmt = fmt or (Path(out).suffix.lstrip(".").lower() or "xlsx")
@@ -985,7 +1011,8 @@ def _resolve(conn: Connection, name: str, items: list[tuple[Any, Any, str, str |
     entry = _consensus_entry(conn, name)
     coder_id = coder_row(conn, name).id
     pending = {(p["unit"], p["code"]): p for p in entry["pending"]}
-    changes = []
+    changes: list[str] = []
+    touched: set[int] = set()
     for unit, code, decision, where in items:
         decision = str(decision).strip().lower()
         if decision not in DECISIONS:
@@ -1031,15 +1058,18 @@ def _resolve(conn: Connection, name: str, items: list[tuple[Any, Any, str, str |
         else:
             changes.append("unchanged")
         pending.pop((unit_id, code_id), None)
-        if not any(p["document"] == mu.document_id for p in pending.values()):
-            conn.execute(
-                t.coder_documents.update()
-                .where(
-                    t.coder_documents.c.coder_id == coder_id,
-                    t.coder_documents.c.document_id == mu.document_id,
-                )
-                .values(status="done")
+        touched.add(mu.document_id)
+    # a document with no pending unit left is now fully coded by the consensus coder
+    settled = touched - {p["document"] for p in pending.values()}
+    if settled:
+        conn.execute(
+            t.coder_documents.update()
+            .where(
+                t.coder_documents.c.coder_id == coder_id,
+                t.coder_documents.c.document_id.in_(settled),
             )
+            .values(status="done")
+        )
     entry["pending"] = list(pending.values())
     registry[name] = entry
     _save_registry(conn, registry)

@@ -105,9 +105,12 @@ class AnalysisMixin:
         if cols == "codes" or cols in KIND_WORDS:
             mapping, columns = code_columns(codes, cols)
             if not columns:
+                what = "codes" if cols == "codes" else f"codes of kind '{KIND_WORDS[cols]}'"
                 raise InvalidInput(
-                    f"the project has no codes of kind '{KIND_WORDS.get(cols, cols)}'",
-                    hint="use --cols codes, or set the kind of your codes",
+                    f"the matrix would be empty: the project has no {what}",
+                    hint="add codes"
+                    if cols == "codes"
+                    else "use --cols codes, or set the kind of your codes",
                 )
             return mapping, columns, "code"
         key = framework or "sis" if cols == "framework" else cols
@@ -147,17 +150,20 @@ class AnalysisMixin:
         if cell not in CELLS:
             raise InvalidInput(f"unknown matrix cell '{cell}'", hint=f"use {', '.join(CELLS)}")
         with self.store.read() as conn:
-            mode = fr.check_grouping(conn, rows)
-            row_keys = fr.group_members(conn, rows)
+            mode = fr.check_grouping(conn, rows, allow_missing=(RESPONDENT,))
+            row_keys = fr.group_members(conn, rows, allow_missing=(RESPONDENT,))
             codes = fr.codes_table(conn)
             col_map, columns, col_kind = self._columns(conn, cols, framework, codes)
-            row_groups = fr.document_groups(conn, rows)
+            row_groups = fr.document_groups(conn, rows, allow_missing=(RESPONDENT,))
             respondents = fr.document_groups(conn, RESPONDENT, allow_missing=(RESPONDENT,))
+            needed = ["id", "document_id", "code_id"]
+            needed += {"valence": ["valence"], "quotes": ["start", "end"]}.get(cell, [])
             codings = fr.load_codings(
                 conn,
-                code_ids=None,
+                code_ids=sorted(set(col_map["code_id"])),
                 coder=coder,
                 with_text=cell == "quotes",
+                columns=needed,
             )
         if not row_keys:
             raise InvalidInput(
@@ -316,7 +322,9 @@ class AnalysisMixin:
         if not col_list:
             col_list = ["categories"]
             with self.store.read() as conn:
-                if conn.execute(select(t.frameworks.c.id).where(t.frameworks.c.key == "sis")).first():
+                if conn.execute(
+                    select(t.frameworks.c.id).where(t.frameworks.c.key == "sis")
+                ).first():
                     col_list.append("sis")
         sheets: dict[str, pd.DataFrame] = {}
         problems: list[str] = []
@@ -358,9 +366,12 @@ class AnalysisMixin:
         with self.store.read() as conn:
             groups = fr.document_groups(conn, by) if by else None
             codes = fr.codes_table(conn)
-            query = fr.codings_query(conn, coder=coder, include_machine=include_machine)
-            query = query.add_columns(t.codings.c.meaning_unit_id)
-            codings = fr.frame_of(conn, query)
+            codings = fr.load_codings(
+                conn,
+                coder=coder,
+                include_machine=include_machine,
+                columns=("id", "document_id", "start", "end", "code_id", "meaning_unit_id"),
+            )
             units = pd.DataFrame(columns=["id", "document_id", "start", "end"])
             if scope == "unit" and codings["meaning_unit_id"].isna().any():
                 scheme = scheme or _main_scheme(conn)
@@ -426,7 +437,11 @@ class AnalysisMixin:
             codes = fr.codes_table(conn)
             links = code_components(codes, fr.frame_of(conn, select(t.code_mappings)))
             links = links[links["component_id"].isin(set(components["id"]))]
-            codings = fr.load_codings(conn, code_ids=sorted(set(links["code_id"])))
+            codings = fr.load_codings(
+                conn,
+                code_ids=sorted(set(links["code_id"])),
+                columns=("id", "document_id", "code_id", "valence"),
+            )
             respondents = fr.document_groups(conn, unit_kind, allow_missing=(unit_kind,))
             sites = fr.document_groups(conn, site_kind, allow_missing=(site_kind,))
             site_keys = fr.natural_sorted(

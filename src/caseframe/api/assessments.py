@@ -87,12 +87,12 @@ class AssessmentsMixin:
 
     # -- settings: anchors and wording --------------------------------------------------------
 
-    def _setting(self, key: str, default: Any = None) -> Any:
+    def _assessment_setting(self, key: str, default: Any = None) -> Any:
         with self.store.read() as conn:
             value = conn.scalar(select(t.settings.c.value).where(t.settings.c.key == key))
         return default if value is None else value
 
-    def _put_setting(self, conn: Connection, key: str, value: Any) -> None:
+    def _put_assessment_setting(self, conn: Connection, key: str, value: Any) -> None:
         conn.execute(delete(t.settings).where(t.settings.c.key == key))
         conn.execute(t.settings.insert().values(key=key, value=value))
 
@@ -102,7 +102,7 @@ class AssessmentsMixin:
 
         fw = self.framework(framework)  # type: ignore[attr-defined]
         rating_scale(fw)
-        anchors = self._setting(f"scale_anchors:{fw.key}")
+        anchors = self._assessment_setting(f"scale_anchors:{fw.key}")
         if anchors:
             fw = with_scale_anchors(fw, {int(k): v for k, v in anchors.items()})
         return fw
@@ -123,17 +123,19 @@ class AssessmentsMixin:
             with_scale_anchors(fw, cleaned)  # validates
         with self.store.transaction() as conn:
             if cleaned:
-                self._put_setting(
+                self._put_assessment_setting(
                     conn, f"scale_anchors:{fw.key}", {str(k): v for k, v in cleaned.items()}
                 )
             else:
-                conn.execute(delete(t.settings).where(t.settings.c.key == f"scale_anchors:{fw.key}"))
+                conn.execute(
+                    delete(t.settings).where(t.settings.c.key == f"scale_anchors:{fw.key}")
+                )
         return self.rating_framework(fw.key)
 
     def profile_wording(self, framework: str = "sis") -> dict:
         """Project overrides for profiles: risks {component: phrase}, key_questions
         {component: question}, notice (a banner, e.g. that the ratings are illustrative)."""
-        return dict(self._setting(f"profiles:{framework.lower()}", {}))
+        return dict(self._assessment_setting(f"profiles:{framework.lower()}", {}))
 
     def set_profile_wording(
         self,
@@ -154,7 +156,7 @@ class AssessmentsMixin:
         if notice is not None:
             current["notice"] = notice
         with self.store.transaction() as conn:
-            self._put_setting(conn, f"profiles:{fw.key}", current)
+            self._put_assessment_setting(conn, f"profiles:{fw.key}", current)
         return current
 
     # -- recording ----------------------------------------------------------------------------
@@ -363,9 +365,7 @@ class AssessmentsMixin:
                         )
                     key = (cases[site].id, crow.id, who, day, status)
                     if key in seen:
-                        raise Conflict(
-                            f"the same rating appears twice (first on line {seen[key]})"
-                        )
+                        raise Conflict(f"the same rating appears twice (first on line {seen[key]})")
                     seen[key] = line
                     links = _coding_ids(row.get("evidence", ""))
                     self._write_assessment(
@@ -664,7 +664,7 @@ class AssessmentsMixin:
             )
         return rating_agreement(paired, (chosen[0], chosen[1]), rating_scale(fw))
 
-    def consensus(
+    def assessment_consensus(
         self,
         site: str,
         at: str | date,
@@ -692,7 +692,9 @@ class AssessmentsMixin:
         open_items = []
         for comp, group in frame.groupby("component", sort=False):
             values = sorted(set(int(v) for v in group["rating"]))
-            given = "; ".join(f"{r} {v}" for r, v in zip(group["rater"], group["rating"]))
+            given = "; ".join(
+                f"{r} {v}" for r, v in zip(group["rater"], group["rating"], strict=True)
+            )
             if str(comp).casefold() in decided:
                 ratings[str(comp)] = decided[str(comp).casefold()]
                 notes[str(comp)] = note or f"decided after {given}"
@@ -926,3 +928,27 @@ def _summary_text(
     if notice:
         parts.append(notice)
     return " ".join(parts)
+
+
+EXAMPLE_NOTICE = (
+    "Illustrative ratings: the example study (Grim et al. 2022) publishes no SIS ratings. These "
+    "were made up from the paper's general findings to show site profiles and change over time; "
+    "they are not data about the services."
+)
+
+
+def load_example_ratings(project: Any) -> int:
+    """The example study's illustrative SIS ratings (examples/peer-support/ratings.csv), with
+    a notice saying so and risk wording for peer support workers."""
+    from caseframe.example_study import example_data_dir
+
+    project.set_profile_wording(
+        "sis",
+        risks={
+            "C2": "supervision for the peer support worker",
+            "O4": "defined role for the peer support worker",
+            "T7": "training of staff before the peer support worker started",
+        },
+        notice=EXAMPLE_NOTICE,
+    )
+    return project.import_assessments(example_data_dir() / "ratings.csv")

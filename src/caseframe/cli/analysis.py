@@ -164,12 +164,14 @@ def export_matrix(
     fmt: str = typer.Option("xlsx", "--format", help="xlsx"),
     out: Path = typer.Option(Path("matrix.xlsx"), "--out", "-o"),
     rows: str = typer.Option("respondent", "--rows"),
-    cols: list[str] = typer.Option(None, "--cols", help="Repeat for several (default: "
-                                   "categories and sis)."),
+    cols: list[str] = typer.Option(
+        None, "--cols", help="Repeat for several (default: categories and sis)."
+    ),
     cell: list[str] = typer.Option(None, "--cell", help="Repeat for several (default: all)."),
     coder: str = typer.Option(None, "--coder"),
 ) -> None:
     """A workbook with one sheet per matrix."""
-    path = open_project(ctx).export_matrix(out, rows, cols or None, cell or None, coder=coder,
-                                           fmt=fmt)
+    path = open_project(ctx).export_matrix(
+        out, rows, cols or None, cell or None, coder=coder, fmt=fmt
+    )
     done(f"Wrote {path}")

@@ -61,10 +61,16 @@ def demo(
             who = ", ".join(sorted(set(group["cases"]), key=lambda k: (k[0], int(k[1:]))))
             console.print(f"  “{text}” ({who})", markup=False)
     console.print(f"\nProject: {out / 'project'}")
-    # [report step] the study report is written here (issue: analysis and report)
-    # [profiles step] the SIS site profiles are written here (issue: site profiles)
+    # SIS site profiles from the illustrative ratings, beside the report (which links to them)
+    from caseframe.api.assessments import load_example_ratings
+
+    load_example_ratings(project)
+    # the study report (HTML and Word) in the output folder
+    for fmt in ("html", "docx"):
+        report_path = project.report(fmt, out / f"report.{fmt}")
+        console.print(f"Report: {report_path}")
+    console.print(f"Site profiles: {project.write_profiles('html', out / 'profiles.html')}")
     if serve:  # [serve step] the web workspace, with a one-time sign-in for the demo owner
         from caseframe.cli.web import serve_demo
 
         serve_demo(project)
-    _ = serve

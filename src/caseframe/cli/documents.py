@@ -26,6 +26,11 @@ def import_files(
     mapping: Path = typer.Option(None, "--map", help="CSV with columns file,case."),
     units: str = typer.Option("turn", "--units", help="Meaning units: turn, paragraph, sentences."),
     window: int = typer.Option(3, "--window", help="Sentences per unit with --units sentences."),
+    pseudonymise: bool = typer.Option(
+        False, "--pseudonymise", help="Replace names before the text is stored (needs a key)."
+    ),
+    key: Path = typer.Option(None, "--key", help="Key file for --pseudonymise ($CASEFRAME_KEY)."),
+    yes: bool = typer.Option(False, "--yes", help="With --pseudonymise: accept every proposal."),
 ) -> None:
     """Import transcripts; each file is its own transaction."""
     project = open_project(ctx)
@@ -37,7 +42,14 @@ def import_files(
         transient=True,
     ) as progress:
         task = progress.add_task("Importing", total=len(files))
-        results = project.import_documents(
+        from caseframe.cli.privacy import pseudonymising_import
+
+        import_function = (
+            pseudonymising_import(project, key, yes, progress)
+            if pseudonymise
+            else project.import_documents
+        )
+        results = import_function(
             files,
             case=case,
             mapping=mapping,

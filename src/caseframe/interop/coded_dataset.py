@@ -69,7 +69,7 @@ class CodedDataset:
         return out
 
     def reference_coder(self, given: str | None = None) -> str:
-        """The coder suggestions are measured against: `given`, else `consensus`, else the only one."""
+        """The reference coder: `given`, else `consensus`, else the only coder."""
         if given:
             if given not in self.coders:
                 raise NotFound(

@@ -71,6 +71,9 @@ class SuggestionMethod:
     # learned label cardinality: every unit gets ≥1 code / exactly one code
     at_least_one_: bool = field(default=False, init=False, repr=False)
     single_label_: bool = field(default=False, init=False, repr=False)
+    # single-label choice: "max" (most probable code) or "ratio" (score relative to threshold,
+    # which favours rarer codes and usually raises κ)
+    single_label_rule_: str = field(default="max", init=False, repr=False)
     # codes that (almost) never share a unit with another code, e.g. "did not answer"
     exclusive_: np.ndarray | None = field(default=None, init=False, repr=False)
 
@@ -117,6 +120,8 @@ class SuggestionMethod:
             top = P.argmax(axis=1)
             rows = np.arange(P.shape[0])
             if self.single_label_:
+                if self.single_label_rule_ == "ratio":
+                    top = (P / np.maximum(self.thresholds_, 1e-9)).argmax(axis=1)
                 out[:] = 0
                 out[rows, top] = 1
                 return out

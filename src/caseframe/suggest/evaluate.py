@@ -83,7 +83,11 @@ def score(
             "ac1": gwet_ac1(Y_true[:, j], Y_pred[:, j]),
         }
     scored = [c for c, u in zip(codes, used, strict=True) if u]
-    return {
+    extra = {}
+    if Y_true.size and (Y_true.sum(axis=1) == 1).all() and (Y_pred.sum(axis=1) == 1).all():
+        # single-label data: the usual one-table κ over all codes as well
+        extra["multiclass_kappa"] = kappa(Y_true.argmax(axis=1), Y_pred.argmax(axis=1))
+    return extra | {
         "units": int(Y_true.shape[0]),
         "codes_scored": len(scored),
         "micro_precision": micro_p,
@@ -122,7 +126,11 @@ def human_agreement(
         "macro_f1": _mean([p["macro_f1"] for p in pairs]),
         "mean_kappa": _mean([p["mean_kappa"] for p in pairs]),
         "mean_ac1": _mean([p["mean_ac1"] for p in pairs]),
-    }
+    } | (
+        {"multiclass_kappa": _mean([p["multiclass_kappa"] for p in pairs])}
+        if all("multiclass_kappa" in p for p in pairs)
+        else {}
+    )
 
 
 def run_method(

@@ -57,11 +57,14 @@ class SupervisedMethod(SuggestionMethod):
     C: float = 0.3
     min_positives: int = 3  # codes with fewer human codings are not learned (and reported)
     folds: int = 3
-    use_definitions: bool = False  # add zero-shot scores as features when the codebook has them
+    use_definitions: bool = True  # add zero-shot scores as features when the codebook has them
     definition_weight: float = 1.0
     shrink: float = 20.0  # pseudo-count pulling thresholds of rare codes to the shared one
     char_ngrams: tuple[int, int] = (3, 5)
     max_features: int = 50_000
+    stack: bool = False  # a second stage over all codes' first-stage probabilities
+    stack_weight: float = 1.0
+    keep_stopwords: bool = False
     language: str | None = None
     seed: int = 0
     name: str = field(default="supervised", init=False)
@@ -92,7 +95,7 @@ class SupervisedMethod(SuggestionMethod):
                 (
                     "word",
                     TfidfVectorizer(
-                        analyzer=WordAnalyzer(self.language_, (1, 2)),
+                        analyzer=WordAnalyzer(self.language_, (1, 2), self.keep_stopwords),
                         sublinear_tf=True,
                         min_df=2,
                         max_features=self.max_features,
@@ -117,19 +120,43 @@ class SupervisedMethod(SuggestionMethod):
             self.definitions_ = DefinitionsMethod(min_described=0.0).fit(texts, None, specs)
         X = self._features(texts)
 
+        self.models_, self.calibration_, probs = self._stage(X, Y)
+        self.stage2_ = None
+        if self.stack:
+            # second stage sees every code's first-stage probability: label correlations, and
+            # "none of the others" codes such as a catch-all
+            X2 = sp.hstack([X, sp.csr_matrix(probs * self.stack_weight)]).tocsr()
+            self.stage2_ = self._stage(X2, Y)
+            probs = self.stage2_[2]
+        self.thresholds_ = self._choose_thresholds(probs, Y)
+        if self.single_label_:
+            self.single_label_rule_ = self._choose_single_rule(probs, Y)
+
+    def _choose_single_rule(self, probs: np.ndarray, Y: np.ndarray) -> str:
+        """The single-label rule with the higher mean per-code κ on out-of-fold scores."""
+        from caseframe.suggest.evaluate import score  # evaluate imports the methods
+
+        best, best_kappa = "max", -np.inf
+        for rule in ("max", "ratio"):
+            self.single_label_rule_ = rule
+            kappa = score(Y, self.decide(probs), self.codes_)["mean_kappa"]
+            if kappa > best_kappa + 1e-9:
+                best, best_kappa = rule, kappa
+        return best
+
+    def _stage(self, X: sp.csr_matrix, Y: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
+        """Out-of-fold scores -> per-code Platt calibration; then models on all rows."""
         n, m = Y.shape
         oof = np.zeros((n, m))
         folds = KFold(min(self.folds, n), shuffle=True, random_state=self.seed)
         for train, held in folds.split(X):
             oof[held] = self._decision(self._train(X[train], Y[train]), X[held])
-        self.calibration_ = np.zeros((m, 2))
-        self.calibration_[:, 1] = -30.0
+        calibration = np.tile([0.0, -30.0], (m, 1))
         probs = np.zeros((n, m))
         for j in np.flatnonzero(self.trained_):
-            self.calibration_[j] = platt(oof[:, j], Y[:, j])
-            probs[:, j] = sigmoid(oof[:, j] * self.calibration_[j, 0] + self.calibration_[j, 1])
-        self.thresholds_ = self._choose_thresholds(probs, Y)
-        self.models_ = self._train(X, Y)
+            calibration[j] = platt(oof[:, j], Y[:, j])
+            probs[:, j] = sigmoid(oof[:, j] * calibration[j, 0] + calibration[j, 1])
+        return self._train(X, Y), calibration, probs
 
     def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
         X = self.vectorizer_.transform(list(texts))
@@ -176,8 +203,14 @@ class SupervisedMethod(SuggestionMethod):
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if self.thresholds_ is None:
             raise InvalidInput("method 'supervised' is not fitted", hint="call fit() first")
-        Z = self._decision(self.models_, self._features(texts))
-        return sigmoid(Z * self.calibration_[:, 0] + self.calibration_[:, 1])
+        X = self._features(texts)
+        Z = self._decision(self.models_, X)
+        P = sigmoid(Z * self.calibration_[:, 0] + self.calibration_[:, 1])
+        if self.stage2_ is not None:
+            models, calibration, _ = self.stage2_
+            X2 = sp.hstack([X, sp.csr_matrix(P * self.stack_weight)]).tocsr()
+            P = sigmoid(self._decision(models, X2) * calibration[:, 0] + calibration[:, 1])
+        return P
 
 
 @register("baseline")

@@ -65,12 +65,18 @@ class WordAnalyzer:
     not mix with content words, because such answers are often codable on their own.
     """
 
-    def __init__(self, language: str = "en", ngram_range: tuple[int, int] = (1, 2)):
+    def __init__(
+        self,
+        language: str = "en",
+        ngram_range: tuple[int, int] = (1, 2),
+        keep_stopwords: bool = False,
+    ):
         self.language = language
         self.ngram_range = ngram_range
+        self.keep_stopwords = keep_stopwords
 
     def __call__(self, text: str) -> list[str]:
-        toks = tokenize(text, self.language)
+        toks = tokenize(text, self.language, keep_stopwords=self.keep_stopwords)
         if not toks:
             toks = ["§" + w for w in words(text)]
         lo, hi = self.ngram_range

@@ -1,0 +1,209 @@
+"""Framework matrix (Framework Method charting): rows are cases or attribute values, columns
+are codes, categories or framework components, cells summarise the codings that meet there.
+
+Cells: `count` (codings), `respondents` (distinct respondents), `valence` ("+3 −1 ±1":
+facilitator, barrier, mixed), `quotes` (the passages with their attribution), `summary` (the
+written summary stored per row case and column code, "[stale] " in front when its codings
+changed since it was written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from caseframe.analysis.frames import natural_sorted
+from caseframe.errors import InvalidInput
+
+CELLS = ("count", "respondents", "valence", "quotes", "summary")
+# plural words a user types for a code kind
+KIND_WORDS = {
+    "themes": "theme",
+    "theme": "theme",
+    "main_categories": "main_category",
+    "main-categories": "main_category",
+    "main_category": "main_category",
+    "categories": "category",
+    "category": "category",
+}
+VALENCE_SIGNS = (("facilitator", "+"), ("barrier", "−"), ("mixed", "±"))
+STALE_MARK = "[stale] "
+
+
+def code_labels(codes: pd.DataFrame, ids: list[int]) -> dict[int, str]:
+    """Column labels: the code's name, or its path where two chosen codes share a name."""
+    sub = codes.set_index("id").loc[ids]
+    dup = sub["name"].duplicated(keep=False)
+    return {
+        int(i): (path if d else name)
+        for i, name, path, d in zip(sub.index, sub["name"], sub["path"], dup, strict=True)
+    }
+
+
+def code_columns(codes: pd.DataFrame, cols: str) -> tuple[pd.DataFrame, list[str]]:
+    """(code_id → column, ordered columns) for `codes` or a code kind: a code counts for itself
+    (codes) or for its nearest ancestor-or-self of that kind (a category gathers its codes)."""
+    if cols == "codes":
+        ids = [int(i) for i in codes["id"]]
+        labels = code_labels(codes, ids)
+        mapping = pd.DataFrame({"code_id": ids, "column": [labels[i] for i in ids]})
+        return mapping, [labels[i] for i in ids]
+    kind = KIND_WORDS[cols]
+    kind_of = dict(zip(codes["id"], codes["kind"], strict=True))
+    chosen = [int(i) for i in codes["id"] if kind_of[i] == kind]
+    labels = code_labels(codes, chosen)
+    pairs = []
+    for code_id, ancestors in zip(codes["id"], codes["ancestors"], strict=True):
+        owner = next((a for a in ancestors if kind_of.get(a) == kind), None)
+        if owner is not None:
+            pairs.append((int(code_id), labels[owner]))
+    mapping = pd.DataFrame(pairs, columns=["code_id", "column"])
+    return mapping, [labels[i] for i in chosen]
+
+
+def code_components(codes: pd.DataFrame, mappings: pd.DataFrame) -> pd.DataFrame:
+    """code_id → component_id. A code counts for its own component (deductive), for every
+    component it is mapped to, and for those of its ancestors (a code inside a mapped category
+    is evidence for that category's components)."""
+    direct: dict[int, set[int]] = {}
+    for code_id, comp in zip(codes["id"], codes["component_id"], strict=True):
+        if not pd.isna(comp):
+            direct.setdefault(int(code_id), set()).add(int(comp))
+    for code_id, comp in zip(mappings["code_id"], mappings["component_id"], strict=True):
+        direct.setdefault(int(code_id), set()).add(int(comp))
+    pairs = [
+        (int(code_id), comp)
+        for code_id, ancestors in zip(codes["id"], codes["ancestors"], strict=True)
+        for comp in sorted(set().union(*(direct.get(a, set()) for a in ancestors)))
+    ]
+    return pd.DataFrame(pairs, columns=["code_id", "component_id"])
+
+
+def valence_text(facilitator: int, barrier: int, mixed: int) -> str:
+    parts = [
+        f"{sign}{n}"
+        for (_, sign), n in zip(VALENCE_SIGNS, (facilitator, barrier, mixed), strict=True)
+        if n
+    ]
+    return " ".join(parts)
+
+
+def placed(codings: pd.DataFrame, row_groups: pd.DataFrame, col_map: pd.DataFrame) -> pd.DataFrame:
+    """Codings with their row (via the document) and column (via the code); a coding may land in
+    several cells when its document or code maps to several."""
+    frame = codings.merge(row_groups.rename(columns={"group": "row"}), on="document_id")
+    return frame.merge(col_map, on="code_id")
+
+
+def build_matrix(
+    cells: pd.DataFrame,
+    rows: list[str],
+    columns: list[str],
+    cell: str,
+    respondents: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """`cells` from placed(); `respondents` (document_id → group) for respondent and quote
+    cells. Returns rows × columns, every row and column present."""
+    if cell not in CELLS or cell == "summary":
+        raise InvalidInput(f"unknown matrix cell '{cell}'", hint=f"use {', '.join(CELLS)}")
+    keys = ["row", "column"]
+    if cell == "count":
+        values = cells.groupby(keys).size()
+        fill: object = 0
+    elif cell == "respondents":
+        who = cells.merge(respondents.rename(columns={"group": "who"}), on="document_id")
+        values = who.groupby(keys)["who"].nunique()
+        fill = 0
+    elif cell == "valence":
+        counts = (
+            cells.dropna(subset=["valence"])
+            .groupby([*keys, "valence"])
+            .size()
+            .unstack("valence")
+            .reindex(columns=[v for v, _ in VALENCE_SIGNS], fill_value=0)
+            .fillna(0)
+            .astype(int)
+        )
+        values = pd.Series(
+            [valence_text(*r) for r in counts.itertuples(index=False)],
+            index=counts.index,
+            dtype=object,
+        )
+        fill = ""
+    else:  # quotes, attributed to respondents
+        who = cells.merge(
+            respondents.rename(columns={"group": "who"}), on="document_id", how="left"
+        )
+        who["who"] = who["who"].fillna(who["document"]).astype(str)
+        rank = {w: n for n, w in enumerate(natural_sorted(who["who"].unique()))}
+        who = who.assign(rank=who["who"].map(rank)).sort_values("rank", kind="stable")
+        who = who.drop_duplicates([*keys, "text", "who"])
+        # most passages have one respondent: join names only where there are several
+        shared = who.duplicated([*keys, "text"], keep=False)
+        per_text = pd.concat(
+            [
+                who[~shared].set_index([*keys, "text"])["who"],
+                who[shared].groupby([*keys, "text"], sort=False)["who"].agg(", ".join),
+            ]
+        )
+        texts = per_text.index.get_level_values("text")
+        lines = pd.Series(
+            "“" + texts + "” (" + per_text.to_numpy() + ")", index=per_text.index
+        ).droplevel("text")
+        values = lines.groupby(level=[0, 1]).agg("\n".join)
+        fill = ""
+    table = values.unstack("column") if len(values) else pd.DataFrame()
+    table = table.reindex(index=rows, columns=columns)
+    if fill == "":
+        table = table.astype(object)
+    table = table.fillna(fill)
+    if fill == 0:
+        table = table.astype(int)
+    table.index.name = None
+    table.columns.name = None
+    return table
+
+
+def summary_matrix(
+    summaries: pd.DataFrame, rows: list[str], columns: list[str], labels: dict[int, str]
+) -> pd.DataFrame:
+    """Stored summaries (case, code_id, text, stale) as a rows × columns grid."""
+    table = pd.DataFrame("", index=rows, columns=columns, dtype=object)
+    for case, code_id, text, stale in zip(
+        summaries["case"], summaries["code_id"], summaries["text"], summaries["stale"], strict=True
+    ):
+        column = labels.get(int(code_id))
+        if case in table.index and column in table.columns:
+            table.loc[case, column] = (STALE_MARK if stale else "") + text
+    return table
+
+
+def evidence_fingerprint(codings: pd.DataFrame) -> str:
+    """A hash of what a summary rests on: its codings' ids, ranges, codes and valence."""
+    parts = sorted(
+        f"{i}:{s}:{e}:{c}:{v if isinstance(v, str) else ''}:{'' if pd.isna(g) else int(g)}"
+        for i, s, e, c, v, g in zip(
+            codings["id"],
+            codings["start"],
+            codings["end"],
+            codings["code_id"],
+            codings["valence"],
+            codings["strength"],
+            strict=True,
+        )
+    )
+    return hashlib.sha256(";".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MatrixSummary:
+    id: int
+    case: str
+    code: str
+    code_path: str
+    text: str
+    author: str | None
+    codings: tuple[int, ...]  # the codings it summarises
+    stale: bool  # those codings changed (added, edited, removed) since it was written

@@ -1,0 +1,227 @@
+"""Metrics and `bench_suggest` on coded-segment folders built from real data."""
+
+import csv
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+from caseframe.analysis.agreement_stats import gwet_ac1 as reference_ac1
+from caseframe.errors import InvalidInput
+from caseframe.suggest.evaluate import LEARNING_CURVE, bench_suggest, gwet_ac1, score
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+JSON_KEYS = {
+    "micro_f1",
+    "macro_f1",
+    "mean_kappa",
+    "mean_ac1",
+    "units_per_second",
+    "fit_seconds",
+    "per_code",
+}
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"{path} is missing: these tests need ../shared beside the repository")
+    return path
+
+
+def _write(folder: Path, codebook, segments, codings) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, cols, rows in [
+        ("codebook.csv", ["code", "definition"], codebook),
+        ("segments.csv", ["id", "text", "document", "split"], segments),
+        ("codings.csv", ["segment_id", "coder", "code"], codings),
+    ]:
+        with open(folder / name, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, cols)
+            w.writeheader()
+            w.writerows(rows)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def nhs_rows():
+    frame = pd.read_csv(_need(SHARED / "data/nhs-patient-experience/neas_comments.csv"))
+    frame = frame[frame["FFT answer"].fillna("").str.strip() != ""].head(1000)
+    codes = list(frame.columns[11:])
+    resp = sorted(frame["Respondent ID"].unique())
+    test = set(np.random.default_rng(0).permutation(resp)[: len(resp) // 5])
+    segments = [
+        {
+            "id": r["Comment ID"],
+            "text": r["FFT answer"],
+            "document": r["Respondent ID"],
+            "split": "test" if r["Respondent ID"] in test else "train",
+        }
+        for _, r in frame.iterrows()
+    ]
+    codings = [
+        {"segment_id": r["Comment ID"], "coder": "labeller", "code": c}
+        for _, r in frame.iterrows()
+        for c in codes
+        if r[c] == 1
+    ]
+    return [{"code": c, "definition": ""} for c in codes], segments, codings
+
+
+def test_score_matches_sklearn():
+    rng = np.random.default_rng(3)
+    T = (rng.random((200, 5)) < [0.3, 0.1, 0.05, 0.5, 0.0]).astype(int)
+    P = np.where(rng.random(T.shape) < 0.8, T, 1 - T)
+    got = score(T, P, list("abcde"))
+    assert got["micro_f1"] == pytest.approx(f1_score(T, P, average="micro"))
+    used = T.sum(axis=0) > 0
+    assert got["macro_f1"] == pytest.approx(f1_score(T[:, used], P[:, used], average="macro"))
+    kappas = [cohen_kappa_score(T[:, j], P[:, j]) for j in range(4)]
+    assert got["per_code"]["b"]["kappa"] == pytest.approx(kappas[1])
+    assert got["mean_kappa"] == pytest.approx(np.mean(kappas))
+    assert got["codes_scored"] == 4
+
+
+def test_ac1_agrees_with_the_reference_implementation():
+    # agreement_stats.gwet_ac1 is checked against irrCAC's published values
+    rng = np.random.default_rng(5)
+    a = (rng.random(300) < 0.1).astype(int)
+    b = np.where(rng.random(300) < 0.9, a, 1 - a)
+    yes = a + b
+    want = reference_ac1(np.stack([yes, 2 - yes], axis=1)).value
+    assert gwet_ac1(a, b) == pytest.approx(want)
+    # and with Gwet's two-rater binary formula written out
+    q = (a.mean() + b.mean()) / 2
+    pe = 2 * q * (1 - q)
+    assert gwet_ac1(a, b) == pytest.approx(((a == b).mean() - pe) / (1 - pe))
+
+
+def test_bench_on_nhs_subset_reports_the_promised_keys(tmp_path, nhs_rows):
+    folder = _write(tmp_path / "nhs", *nhs_rows)
+    result = bench_suggest(folder, "supervised", learning_curve=True)
+    assert JSON_KEYS <= set(result)
+    assert result["micro_f1"] > 0.6
+    assert [c["fraction"] for c in result["learning_curve"]] == list(LEARNING_CURVE)
+    assert result["learning_curve"][-1]["micro_f1"] == pytest.approx(result["micro_f1"])
+    zero = bench_suggest(folder, "baseline")
+    assert result["macro_f1"] > zero["macro_f1"]
+
+
+def test_test_labels_never_reach_the_method(tmp_path, nhs_rows):
+    """Scrambling the test split's codings changes the scores but not one prediction."""
+    codebook, segments, codings = nhs_rows
+    test_ids = [s["id"] for s in segments if s["split"] == "test"]
+    shuffled = dict(zip(test_ids, np.random.default_rng(9).permutation(test_ids), strict=True))
+    scrambled = [
+        c | {"segment_id": shuffled.get(c["segment_id"], c["segment_id"])} for c in codings
+    ]
+    a = bench_suggest(_write(tmp_path / "a", codebook, segments, codings), "supervised")
+    b = bench_suggest(_write(tmp_path / "b", codebook, segments, scrambled), "supervised")
+    assert [v["predicted"] for v in a["per_code"].values()] == [
+        v["predicted"] for v in b["per_code"].values()
+    ]
+    assert a["micro_f1"] != b["micro_f1"]
+
+
+def test_human_human_agreement_on_annomi_multi_coded(tmp_path):
+    frame = pd.read_csv(_need(SHARED / "data/annomi/AnnoMI-full.csv"))
+    frame = frame[(frame.interlocutor == "therapist") & frame.transcript_id.isin([7, 27, 55])]
+    codes = ["reflection", "question", "therapist_input", "other"]
+    units = frame.drop_duplicates(["transcript_id", "utterance_id"])
+    segments = [
+        {
+            "id": f"{r.transcript_id}-{r.utterance_id}",
+            "text": r.utterance_text,
+            "document": r.transcript_id,
+            "split": "train" if r.transcript_id == 7 else "test",
+        }
+        for r in units.itertuples()
+    ]
+    codings = [
+        {
+            "segment_id": f"{r.transcript_id}-{r.utterance_id}",
+            "coder": f"e{r.annotator_id}",
+            "code": r.main_therapist_behaviour,
+        }
+        for r in frame.itertuples()
+    ]
+    folder = _write(
+        tmp_path / "annomi", [{"code": c, "definition": ""} for c in codes], segments, codings
+    )
+    result = bench_suggest(folder, "supervised", reference="e0")
+    hh = result["human_human"]
+    assert hh["pairs"] == 45
+    # recompute one coefficient by hand: mean over pairs of the per-code mean κ (sklearn)
+    test = frame[frame.transcript_id != 7]
+    labels = {
+        a: g.set_index(["transcript_id", "utterance_id"]).sort_index().main_therapist_behaviour
+        for a, g in test.groupby("annotator_id")
+    }
+    pair_means = []
+    for x, y in itertools.combinations(sorted(labels), 2):
+        ks = [
+            cohen_kappa_score(labels[x] == c, labels[y] == c)
+            for c in codes
+            if (labels[x] == c).any() or (labels[y] == c).any()
+        ]
+        pair_means.append(np.mean([k for k in ks if not np.isnan(k)]))
+    assert hh["mean_kappa"] == pytest.approx(np.mean(pair_means), abs=1e-9)
+    assert set(result["method_vs_coders"]) == {f"e{i}" for i in range(10)}
+
+
+def test_bad_dataset_reports_file_and_line(tmp_path):
+    folder = _write(
+        tmp_path / "bad",
+        [{"code": "a", "definition": ""}],
+        [{"id": "1", "text": "hi", "split": "test"}],
+        [{"segment_id": "2", "coder": "x", "code": "a"}],
+    )
+    with pytest.raises(InvalidInput, match=r"codings.csv:2: coding names unknown segment"):
+        bench_suggest(folder, "supervised")
+
+
+def test_no_test_split_is_explained(tmp_path):
+    folder = _write(
+        tmp_path / "nosplit",
+        [{"code": "a", "definition": ""}],
+        [{"id": "1", "text": "hi", "split": ""}],
+        [{"segment_id": "1", "coder": "x", "code": "a"}],
+    )
+    with pytest.raises(InvalidInput, match="split=test"):
+        bench_suggest(folder, "definitions", zero_shot=True)
+
+
+def test_annomi_expert_agreement_matches_the_documented_figure():
+    """PROVENANCE.md of AnnoMI: mean pairwise Cohen κ 0.737 on the 216 therapist turns that all
+    10 experts coded (main_therapist_behaviour, 4 classes)."""
+    from caseframe.interop.coded_dataset import (
+        CodebookEntry,
+        CodedDataset,
+        DatasetCoding,
+        DatasetSegment,
+    )
+    from caseframe.suggest.evaluate import human_agreement
+
+    frame = pd.read_csv(_need(SHARED / "data/annomi/AnnoMI-full.csv"))
+    frame = frame[frame.interlocutor == "therapist"]
+    multi = frame.groupby("transcript_id").annotator_id.nunique()
+    frame = frame[frame.transcript_id.isin(multi[multi == 10].index)]
+    ids = [f"{t}-{u}" for t, u in zip(frame.transcript_id, frame.utterance_id, strict=True)]
+    codes = ["reflection", "question", "therapist_input", "other"]
+    segments = [DatasetSegment(i, "x", split="test") for i in dict.fromkeys(ids)]
+    codings = [
+        DatasetCoding(i, f"e{a}", c)
+        for i, a, c in zip(ids, frame.annotator_id, frame.main_therapist_behaviour, strict=True)
+    ]
+    data = CodedDataset(
+        Path("."),
+        [CodebookEntry(c) for c in codes],
+        segments,
+        codings,
+        [f"e{k}" for k in range(10)],
+    )
+    hh = human_agreement(data, [s.id for s in segments], data.coders)
+    assert len(segments) == 216 and hh["pairs"] == 45
+    assert hh["multiclass_kappa"] == pytest.approx(0.737, abs=5e-4)
