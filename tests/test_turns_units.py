@@ -262,3 +262,12 @@ def test_content_hash_is_sha256_of_normalised_text():
     assert content_hash(text.replace("\n", "\r\n")) == reference
     assert content_hash("\ufeff" + text) == reference
     assert content_hash(text + " ") != reference
+
+
+def test_pseudonymised_speaker_labels_are_turns():
+    from caseframe.ingest import detect_turns
+
+    text = "[Manager A3]: We had no money.\n[Interviewer]: Why?\n[Manager A3]: The grant ended.\n"
+    turns = detect_turns(text)
+    assert [t.speaker for t in turns] == ["[Manager A3]", "[Interviewer]", "[Manager A3]"]
+    assert text[turns[1].start : turns[1].end] == "[Interviewer]: Why?"

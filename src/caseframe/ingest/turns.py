@@ -40,7 +40,7 @@ _LABEL = re.compile(
       |(?P<time>[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?)[ \t]+)?
     (?P<label>
       (?:\*\*|__)?
-      (?P<name>[^\W\d_][\w .'’()&/\-]{0,39}?)
+      (?P<name>\[[^\]\n]{1,38}\]|[^\W\d_][\w .'’()&/\-]{0,39}?)  # [Manager A3]: pseudonyms
       (?:\*\*|__)?:(?:\*\*|__)?
     )
     (?=[ \t]|$)
@@ -132,6 +132,9 @@ def _misspelt(key: str, established: set[str]) -> bool:
 
 
 def _is_role(name: str) -> bool:
+    # A bracketed label is a pseudonym caseframe wrote ("[Manager A3]"): always a speaker.
+    if name.startswith("[") and name.endswith("]"):
+        return True
     return name.casefold() in _ROLES or _ROLE_CODE.fullmatch(name) is not None
 
 
