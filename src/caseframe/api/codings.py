@@ -13,7 +13,7 @@ from caseframe.errors import CaseframeError, Conflict, InvalidInput, NotFound
 from caseframe.model import Coding, CodingStatus, Valence
 from caseframe.store import schema as t
 from caseframe.store.core import new_guid, now
-from caseframe.store.lookup import code_path, code_row, coder_row, document_row
+from caseframe.store.lookup import code_path, code_row, coder_row, document_case_keys, document_row
 from caseframe.util.csvfile import read_csv_rows
 
 VALENCES = {v.value for v in Valence}
@@ -224,13 +224,7 @@ class CodingsMixin:
                 )
             rows = conn.execute(query).all()
             paths = {cid: code_path(conn, cid) for cid in {r.code_id for r in rows}}
-            cases: dict[int, list[str]] = {}
-            for doc_id, key in conn.execute(
-                select(t.document_cases.c.document_id, t.cases.c.key).join(
-                    t.cases, t.cases.c.id == t.document_cases.c.case_id
-                )
-            ):
-                cases.setdefault(doc_id, []).append(key)
+            cases = document_case_keys(conn)
         columns = [
             "id",
             "document",

@@ -14,7 +14,7 @@ from caseframe.errors import CaseframeError, Conflict, InvalidInput
 from caseframe.model import Document, MeaningUnit, SpeakerTurn, UnitScheme
 from caseframe.store import schema as t
 from caseframe.store.core import new_guid, now
-from caseframe.store.lookup import case_row, document_row
+from caseframe.store.lookup import case_row, document_case_keys, document_row
 from caseframe.util.csvfile import read_csv_rows
 
 SCHEMES = {s.value for s in UnitScheme} - {UnitScheme.IMPORTED.value}
@@ -256,13 +256,7 @@ class DocumentsMixin:
                     ("codings", t.codings),
                 )
             }
-            cases: dict[int, list[str]] = {}
-            for doc_id, key in conn.execute(
-                select(t.document_cases.c.document_id, t.cases.c.key).join(
-                    t.cases, t.cases.c.id == t.document_cases.c.case_id
-                )
-            ):
-                cases.setdefault(doc_id, []).append(key)
+            cases = document_case_keys(conn)
         return pd.DataFrame.from_records(
             [
                 {

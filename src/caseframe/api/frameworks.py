@@ -85,21 +85,25 @@ def _spec(fw: Framework) -> dict:
     }
 
 
+def _component_values(c: Component, pos: int) -> dict:
+    return dict(
+        name=c.name,
+        level=c.level,
+        kind=c.kind,
+        parent_key=c.parent_key,
+        definition=c.definition,
+        questions=list(c.questions),
+        keywords=list(c.keywords),
+        examples=list(c.examples),
+        position=c.position or pos,
+    )
+
+
 def _insert_components(conn: Connection, fw_id: int, fw: Framework) -> None:
     for pos, c in enumerate(fw.components):
         conn.execute(
             t.framework_components.insert().values(
-                framework_id=fw_id,
-                key=c.key,
-                name=c.name,
-                level=c.level,
-                kind=c.kind,
-                parent_key=c.parent_key,
-                definition=c.definition,
-                questions=list(c.questions),
-                keywords=list(c.keywords),
-                examples=list(c.examples),
-                position=c.position or pos,
+                framework_id=fw_id, key=c.key, **_component_values(c, pos)
             )
         )
 
@@ -122,17 +126,7 @@ def _replace_components(conn: Connection, fw_id: int, fw: Framework) -> None:
     if stale:
         conn.execute(delete(t.framework_components).where(t.framework_components.c.id.in_(stale)))
     for pos, c in enumerate(fw.components):
-        values = dict(
-            name=c.name,
-            level=c.level,
-            kind=c.kind,
-            parent_key=c.parent_key,
-            definition=c.definition,
-            questions=list(c.questions),
-            keywords=list(c.keywords),
-            examples=list(c.examples),
-            position=c.position or pos,
-        )
+        values = _component_values(c, pos)
         if c.key in existing:
             conn.execute(
                 t.framework_components.update()

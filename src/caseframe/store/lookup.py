@@ -169,3 +169,15 @@ def component_ref(conn: Connection, component_id: int | None) -> str | None:
         .where(t.framework_components.c.id == component_id)
     ).first()
     return f"{row.key}:{row.ckey}" if row else None
+
+
+def document_case_keys(conn: Connection) -> dict[int, list[str]]:
+    """document id -> keys of the cases it is linked to (sorted)."""
+    out: dict[int, list[str]] = {}
+    for doc_id, key in conn.execute(
+        select(t.document_cases.c.document_id, t.cases.c.key)
+        .join(t.cases, t.cases.c.id == t.document_cases.c.case_id)
+        .order_by(t.cases.c.key)
+    ):
+        out.setdefault(doc_id, []).append(key)
+    return out
