@@ -30,6 +30,18 @@ CONVERTERS = {
     "pdpilot": "convert_pdpilot.py",
 }
 KEYS = ("micro_f1", "macro_f1", "mean_kappa", "mean_ac1")
+# settings of `supervised` compared by cross-validation on the NHS training split (--cv)
+CV_SETTINGS: dict[str, dict] = {
+    "default": {},
+    "logreg": {"model": "logreg", "C": 1.0},
+    "svm C=1": {"C": 1.0},
+    "svm C=0.1": {"C": 0.1},
+    "shrink 5": {"shrink": 5.0},
+    "shrink 60": {"shrink": 60.0},
+    "stack (label co-occurrence)": {"stack": True},
+    "char 2-5": {"char_ngrams": (2, 5)},
+    "no definitions": {"use_definitions": False},
+}
 
 
 def ensure(name: str) -> Path:
@@ -119,11 +131,51 @@ def seed_quotes(folder: Path) -> dict:
     }
 
 
+def cross_validate(folder: Path, settings: dict[str, dict], folds: int = 3) -> list[str]:
+    """Mean test-free figures of each setting: folds by respondent, inside split=train only."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    from caseframe.interop.coded_dataset import read_coded_dataset
+    from caseframe.suggest import get_method
+    from caseframe.suggest.evaluate import label_matrix, score
+
+    data = read_coded_dataset(folder)
+    train = data.split("train")
+    texts = [s.text for s in train]
+    groups = [s.document or s.id for s in train]
+    Y = label_matrix(data, data.reference_coder(), [s.id for s in train])
+    lines = [
+        f"Cross-validation on the training split only ({folds} folds by respondent):",
+        "",
+        "| setting | micro-F1 | macro-F1 | mean κ |",
+        "|---|---|---|---|",
+    ]
+    for label, options in settings.items():
+        got = []
+        for fit_rows, held in GroupKFold(folds).split(texts, groups=groups):
+            method = get_method("supervised", **options)
+            method.fit([texts[i] for i in fit_rows], Y[fit_rows], data.codebook)
+            decided = method.predict([texts[i] for i in held])
+            r = score(Y[held], decided, data.code_names)
+            got.append([r["micro_f1"], r["macro_f1"], r["mean_kappa"]])
+        m = np.mean(got, axis=0)
+        lines.append(f"| {label} | {m[0]:.3f} | {m[1]:.3f} | {m[2]:.3f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the learning curve")
+    ap.add_argument(
+        "--cv", action="store_true", help="only compare settings by CV on the NHS training split"
+    )
     args = ap.parse_args()
     ensure("nhs")
+    if args.cv:
+        print("\n".join(cross_validate(OUT / "nhs", CV_SETTINGS)))
+        return
     ensure("annomi-therapist")
     ensure("pdpilot")
     results: dict[str, dict] = {}
@@ -133,6 +185,7 @@ def main() -> None:
     ]
 
     nhs = OUT / "nhs"
+    averaged: list[tuple[str, dict]] = []
     for label, method, zero, curve in [
         ("NHS baseline (TF-IDF + LR)", "baseline", False, False),
         ("NHS supervised", "supervised", False, not args.quick),
@@ -141,6 +194,7 @@ def main() -> None:
         r = bench_suggest(nhs, method, zero_shot=zero, learning_curve=curve)
         results[label] = r
         lines.append(row(label, r, f"{r['test_units']} test comments"))
+        averaged.append((label, r["averages"]))
 
     for who in ("therapist", "client"):
         main_dir = OUT / f"annomi-{who}"
@@ -205,6 +259,16 @@ def main() -> None:
                 f"| {c['fraction']:.0%} | {c['train_units']} | {c['micro_f1']:.3f} | "
                 f"{c['macro_f1']:.3f} | {c['mean_kappa']:.3f} | {c['fit_seconds']:.1f} |"
             )
+    lines += [
+        "",
+        "NHS macro-F1 / mean κ over other sets of codes (evaluate.averages):",
+        "",
+        "| method | " + " | ".join(averaged[0][1]) + " |",
+        "|---|" + "---|" * len(averaged[0][1]),
+    ]
+    for label, av in averaged:
+        cells = [f"{v['macro_f1']:.3f} / {v['mean_kappa']:.3f} ({v['codes']})" for v in av.values()]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += ["", f"Peak memory of the whole run: {peak:.0f} MiB."]
     (OUT / "suggest_results.json").write_text(json.dumps(results, indent=1, default=float))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from caseframe.errors import InvalidInput
+from caseframe.errors import Conflict, InvalidInput
 from caseframe.interop.coded_dataset import read_coded_dataset
 
 
@@ -84,3 +84,21 @@ def test_real_llmcode_data_reads_as_a_dataset(tmp_path, shared):
     summary = p.import_coded(folder)
     assert summary.codings == len(set(cods))
     p.close()
+
+
+def test_same_text_in_two_documents_and_slash_in_code_names(project, tmp_path):
+    folder = tmp_path / "nhs-like"
+    folder.mkdir()
+    (folder / "codebook.csv").write_text("code\nTransport to/ from services\nPositive\n")
+    (folder / "segments.csv").write_text(
+        "id,text,document\nc1,Nothing.,R1\nc2,Nothing.,R2\nc3,The ambulance was late.,R3\n"
+    )
+    (folder / "codings.csv").write_text(
+        "segment_id,coder,code\nc1,nhs,Positive\nc2,nhs,Positive\n"
+        "c3,nhs,Transport to/ from services\n"
+    )
+    summary = project.import_coded(folder)
+    assert summary.documents == 3 and summary.codings == 3
+    assert project.code("Transport to/ from services").name == "Transport to/ from services"
+    with pytest.raises(Conflict, match="already in the project"):
+        project.import_coded(folder)

@@ -11,7 +11,7 @@ from sklearn.metrics import cohen_kappa_score, f1_score
 
 from caseframe.analysis.agreement_stats import gwet_ac1 as reference_ac1
 from caseframe.errors import InvalidInput
-from caseframe.suggest.evaluate import LEARNING_CURVE, bench_suggest, gwet_ac1, score
+from caseframe.suggest.evaluate import LEARNING_CURVE, averages, bench_suggest, gwet_ac1, score
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 JSON_KEYS = {
@@ -84,6 +84,30 @@ def test_score_matches_sklearn():
     assert got["codes_scored"] == 4
 
 
+def test_other_averages_match_sklearn():
+    """all_codes is scikit-learn's macro-F1 (zero_division=0); an unused code counts κ = 1."""
+    rng = np.random.default_rng(4)
+    T = (rng.random((300, 6)) < [0.3, 0.1, 0.05, 0.5, 0.0, 0.0]).astype(int)
+    P = np.where(rng.random(T.shape) < 0.85, T, 1 - T)
+    P[:, 5] = 0  # code f: nobody applies it, so the two sides agree on every unit
+    result = score(T, P, list("abcdef"))
+    got = averages(result, train_counts=[9, 0, 4, 7, 2, 0])
+    assert got["test_support"]["macro_f1"] == pytest.approx(result["macro_f1"])
+    assert got["all_codes"]["macro_f1"] == pytest.approx(
+        f1_score(T, P, average="macro", zero_division=0)
+    )
+    kappas = [cohen_kappa_score(T[:, j], P[:, j]) for j in range(5)] + [1.0]
+    assert got["all_codes"]["mean_kappa"] == pytest.approx(np.mean(kappas))
+    trained = [0, 2, 3, 4]
+    assert got["trained_codes"]["codes"] == 4
+    assert got["trained_codes"]["macro_f1"] == pytest.approx(
+        f1_score(T, P, labels=trained, average="macro", zero_division=0)
+    )
+    assert got["trained_and_tested"]["mean_kappa"] == pytest.approx(
+        np.mean([kappas[j] for j in (0, 2, 3)])
+    )
+
+
 def test_ac1_agrees_with_the_reference_implementation():
     # agreement_stats.gwet_ac1 is checked against irrCAC's published values
     rng = np.random.default_rng(5)
@@ -102,6 +126,7 @@ def test_bench_on_nhs_subset_reports_the_promised_keys(tmp_path, nhs_rows):
     folder = _write(tmp_path / "nhs", *nhs_rows)
     result = bench_suggest(folder, "supervised", learning_curve=True)
     assert JSON_KEYS <= set(result)
+    assert result["averages"]["test_support"]["macro_f1"] == result["macro_f1"]
     assert result["micro_f1"] > 0.6
     assert [c["fraction"] for c in result["learning_curve"]] == list(LEARNING_CURVE)
     assert result["learning_curve"][-1]["micro_f1"] == pytest.approx(result["micro_f1"])

@@ -58,15 +58,26 @@ def build_coverage(
     """`components`: id, key, name, level (framework order). `evidence`: codings (id,
     document_id, valence) joined with component_id. `respondents`/`sites`: document_id → group."""
     ev = evidence
+    # valences and groups as small integer codes: factorising 100k strings per groupby is what
+    # made this slow, and per component only distinct documents matter for the nunique counts
+    kinds = ["facilitator", "barrier", "mixed"]
+    valence = pd.Categorical(ev["valence"], categories=kinds).codes
+    comp = ev["component_id"].to_numpy()
     counts = (
-        ev.groupby(["component_id", ev["valence"].fillna("none")])
+        pd.DataFrame({"component_id": comp, "valence": valence})
+        .query("valence >= 0")
+        .groupby(["component_id", "valence"])
         .size()
         .unstack(fill_value=0)
-        .reindex(columns=["facilitator", "barrier", "mixed"], fill_value=0)
+        .reindex(columns=range(len(kinds)), fill_value=0)
     )
+    counts.columns = kinds
+    counts = counts.reindex(pd.Index(pd.unique(comp), name="component_id"), fill_value=0)
     counts["codings"] = ev.groupby("component_id").size()
+    docs = ev[["component_id", "document_id"]].drop_duplicates()
     for name, groups in (("respondents", respondents), ("sites", sites)):
-        joined = ev.merge(groups, on="document_id")
+        coded = groups.assign(group=pd.factorize(groups["group"])[0])
+        joined = docs.merge(coded, on="document_id")
         counts[name] = joined.groupby("component_id")["group"].nunique()
     table = components.rename(columns={"key": "component"}).set_index("id")
     table = table.join(counts).fillna(0)
@@ -75,11 +86,12 @@ def build_coverage(
     table = table.reset_index(drop=True)[COMPONENT_COLUMNS]
 
     keys = dict(zip(components["id"], components["key"], strict=True))
-    at_site = ev.merge(sites, on="document_id")
+    per_doc = ev.groupby(["component_id", "document_id"]).size().rename("n").reset_index()
+    at_site = per_doc.merge(sites, on="document_id")
     heat = (
         at_site.assign(component=at_site["component_id"].map(keys))
-        .groupby(["group", "component"])
-        .size()
+        .groupby(["group", "component"])["n"]
+        .sum()
     )
     heatmap = heat.unstack("component") if len(heat) else pd.DataFrame()
     heatmap = heatmap.reindex(index=site_keys, columns=list(components["key"])).fillna(0)

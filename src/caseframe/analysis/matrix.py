@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from caseframe.analysis.frames import natural_sorted
@@ -93,8 +94,40 @@ def valence_text(facilitator: int, barrier: int, mixed: int) -> str:
 def placed(codings: pd.DataFrame, row_groups: pd.DataFrame, col_map: pd.DataFrame) -> pd.DataFrame:
     """Codings with their row (via the document) and column (via the code); a coding may land in
     several cells when its document or code maps to several."""
-    frame = codings.merge(row_groups.rename(columns={"group": "row"}), on="document_id")
+    # rows and columns as categoricals: set up on the small maps, they make the 100k-row merges
+    # and group-bys work on integer codes instead of hashing strings
+    rows = row_groups.rename(columns={"group": "row"})
+    rows = rows.assign(row=pd.Categorical(rows["row"]))
+    col_map = col_map.assign(column=pd.Categorical(col_map["column"]))
+    frame = codings.merge(rows, on="document_id")
     return frame.merge(col_map, on="code_id")
+
+
+def _quote_cells(rows, columns, texts, whos) -> pd.Series:
+    """(row, column) → the cell's lines, '“text” (B12, C15)', one per distinct passage text;
+    inputs in respondent order. Passages with one respondent come first, then shared ones, each
+    in order of first appearance. A dict walk: 100k string keys are too slow for pandas'
+    MultiIndex machinery (factorising and sorting every text)."""
+    cells: dict[tuple, dict[str, list[str]]] = {}
+    for row, column, text, who in zip(rows, columns, texts, whos, strict=True):
+        cell = cells.get((row, column))
+        if cell is None:
+            cell = cells[(row, column)] = {}
+        names = cell.get(text)
+        if names is None:
+            cell[text] = [who]
+        elif who not in names:
+            names.append(who)
+    out = {}
+    for key, cell in cells.items():
+        single = [f"“{text}” ({names[0]})" for text, names in cell.items() if len(names) == 1]
+        shared = [
+            f"“{text}” ({', '.join(names)})" for text, names in cell.items() if len(names) > 1
+        ]
+        out[key] = "\n".join(single + shared)
+    if not out:
+        return pd.Series(dtype=object)
+    return pd.Series(out, index=pd.MultiIndex.from_tuples(list(out), names=["row", "column"]))
 
 
 def build_matrix(
@@ -110,16 +143,17 @@ def build_matrix(
         raise InvalidInput(f"unknown matrix cell '{cell}'", hint=f"use {', '.join(CELLS)}")
     keys = ["row", "column"]
     if cell == "count":
-        values = cells.groupby(keys).size()
+        values = cells.groupby(keys, observed=True).size()
         fill: object = 0
     elif cell == "respondents":
-        who = cells.merge(respondents.rename(columns={"group": "who"}), on="document_id")
-        values = who.groupby(keys)["who"].nunique()
+        codes = respondents.assign(who=pd.factorize(respondents["group"])[0])
+        who = cells[[*keys, "document_id"]].merge(codes[["document_id", "who"]], on="document_id")
+        values = who.groupby(keys, observed=True)["who"].nunique()
         fill = 0
     elif cell == "valence":
         counts = (
             cells.dropna(subset=["valence"])
-            .groupby([*keys, "valence"])
+            .groupby([*keys, "valence"], observed=True)
             .size()
             .unstack("valence")
             .reindex(columns=[v for v, _ in VALENCE_SIGNS], fill_value=0)
@@ -138,24 +172,12 @@ def build_matrix(
         )
         who["who"] = who["who"].fillna(who["document"]).astype(str)
         rank = {w: n for n, w in enumerate(natural_sorted(who["who"].unique()))}
-        who = who.assign(rank=who["who"].map(rank)).sort_values("rank", kind="stable")
-        who = who.drop_duplicates([*keys, "text", "who"])
-        # most passages have one respondent: join names only where there are several
-        shared = who.duplicated([*keys, "text"], keep=False)
-        per_text = pd.concat(
-            [
-                who[~shared].set_index([*keys, "text"])["who"],
-                who[shared].groupby([*keys, "text"], sort=False)["who"].agg(", ".join),
-            ]
-        )
-        texts = per_text.index.get_level_values("text")
-        lines = pd.Series(
-            "“" + texts + "” (" + per_text.to_numpy() + ")", index=per_text.index
-        ).droplevel("text")
-        values = lines.groupby(level=[0, 1]).agg("\n".join)
+        who = who.iloc[np.argsort(who["who"].map(rank).to_numpy(), kind="stable")]
+        values = _quote_cells(*(who[c].tolist() for c in ("row", "column", "text", "who")))
         fill = ""
     table = values.unstack("column") if len(values) else pd.DataFrame()
     table = table.reindex(index=rows, columns=columns)
+    table.index, table.columns = pd.Index(rows), pd.Index(columns)  # plain, not categorical
     if fill == "":
         table = table.astype(object)
     table = table.fillna(fill)

@@ -370,13 +370,21 @@ class AnalysisMixin:
                 conn,
                 coder=coder,
                 include_machine=include_machine,
-                columns=("id", "document_id", "start", "end", "code_id", "meaning_unit_id"),
+                # the unit scope never looks at coding ids: one column fewer of 100k to fetch
+                columns=(
+                    *(("id",) if scope == "overlap" else ()),
+                    "document_id",
+                    "start",
+                    "end",
+                    "code_id",
+                    "meaning_unit_id",
+                ),
             )
             units = pd.DataFrame(columns=["id", "document_id", "start", "end"])
             if scope == "unit" and codings["meaning_unit_id"].isna().any():
                 scheme = scheme or _main_scheme(conn)
                 if scheme:
-                    units = fr.frame_of(
+                    units = fr.int_frame(
                         conn,
                         select(
                             t.meaning_units.c.id,

@@ -245,8 +245,6 @@ class CodesMixin:
         name = (name or "").strip()
         if not name:
             raise InvalidInput("empty code name", hint="give the code a name")
-        if "/" in name:
-            raise InvalidInput(f"code name '{name}' contains '/'", hint="'/' separates code paths")
         if kind and kind not in KINDS:
             raise InvalidInput(
                 f"unknown code kind '{kind}'", hint=f"use {', '.join(sorted(KINDS))}"

@@ -80,11 +80,8 @@ class DatasetsMixin:
                     text.append(seg.text)
                     pos += len(seg.text) + len(SEPARATOR)
                 full = SEPARATOR.join(text)
-                digest = content_hash(full)
                 clash = conn.execute(
-                    select(t.documents.c.name).where(
-                        (t.documents.c.content_hash == digest) | (t.documents.c.name == name)
-                    )
+                    select(t.documents.c.name).where(t.documents.c.name == name)
                 ).first()
                 if clash is not None:
                     raise Conflict(
@@ -92,6 +89,13 @@ class DatasetsMixin:
                         where=str(folder),
                         hint="import the dataset into a new project",
                     )
+                # Two dataset documents may hold the same text (two respondents both answering
+                # "Nothing."); the name then keeps their content hashes apart.
+                digest = content_hash(full)
+                if conn.execute(
+                    select(t.documents.c.id).where(t.documents.c.content_hash == digest)
+                ).first():
+                    digest = content_hash(f"{name}\n{full}")
                 doc_id = conn.execute(
                     t.documents.insert().values(
                         name=name,

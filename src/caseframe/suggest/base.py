@@ -95,7 +95,9 @@ class SuggestionMethod:
             per_unit = Y.sum(axis=1)
             coded = per_unit > 0
             self.at_least_one_ = bool(coded.mean() >= 0.98)
-            self.single_label_ = bool(coded.any() and per_unit.max() == 1)
+            # exactly one code on (nearly) every unit; with a single code this would force it
+            # onto every unit, so it needs two codes or more
+            self.single_label_ = bool(self.at_least_one_ and per_unit.max() == 1 and Y.shape[1] > 1)
             pos = Y > 0
             alone = (pos & (per_unit == 1)[:, None]).sum(axis=0)
             self.exclusive_ = (pos.sum(axis=0) >= 5) & (alone >= 0.95 * pos.sum(axis=0))

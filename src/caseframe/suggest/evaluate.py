@@ -2,7 +2,8 @@
 
 Per code, each unit is a yes/no decision, so agreement is Cohen's κ and Gwet's AC1 on that binary
 table. Macro figures average over the codes the reference applies at least once on the test units
-(a code nobody used has no defined F1 or κ).
+(a code nobody used has no defined F1 or κ). `averages` gives the same means over other sets of
+codes (all codes, codes seen in training) so that figures from other reports compare like with like.
 """
 
 from __future__ import annotations
@@ -63,7 +64,13 @@ def score(
     """
     Y_true = np.asarray(Y_true).astype(int)
     Y_pred = np.asarray(Y_pred).astype(int)
-    p, r, f, support = precision_recall_fscore_support(Y_true, Y_pred, zero_division=0)
+    if Y_true.ndim == 2 and Y_true.shape[1] == 1:
+        # scikit-learn reads a one-column matrix as binary labels, not as one code's column
+        p, r, f, support = precision_recall_fscore_support(
+            Y_true[:, 0], Y_pred[:, 0], labels=[1], zero_division=0
+        )
+    else:
+        p, r, f, support = precision_recall_fscore_support(Y_true, Y_pred, zero_division=0)
     tp = int((Y_true & Y_pred).sum())
     micro_p = tp / max(int(Y_pred.sum()), 1)
     micro_r = tp / max(int(Y_true.sum()), 1)
@@ -97,6 +104,36 @@ def score(
         "mean_kappa": _mean([per_code[c]["kappa"] for c in scored]),
         "mean_ac1": _mean([per_code[c]["ac1"] for c in scored]),
         "per_code": per_code,
+    }
+
+
+def averages(
+    result: dict[str, Any], train_counts: Sequence[int] | np.ndarray | None = None
+) -> dict[str, dict[str, float]]:
+    """Macro-F1 and mean κ of a `score` result over other sets of codes.
+
+    - `test_support` (the headline figures): codes the reference applied on the test units.
+    - `all_codes`: every codebook code; an undefined F1 counts as 0 (scikit-learn's
+      zero_division=0) and a code neither side applied counts κ = 1 (perfect agreement on "no"),
+      which lifts mean κ above macro-F1 when many codes are unused.
+    - `trained_codes` / `trained_and_tested`: codes with at least one training coding (F1 0 and
+      κ as above where the test units lack them) / also applied on the test units.
+    """
+    codes = list(result["per_code"])
+    f1 = np.array([result["per_code"][c]["f1"] for c in codes])
+    kap = np.array([result["per_code"][c]["kappa"] for c in codes])
+    support = np.array([result["per_code"][c]["support"] for c in codes]) > 0
+    sets = {"test_support": support, "all_codes": np.ones(len(codes), bool)}
+    if train_counts is not None:
+        trained = np.asarray(train_counts) > 0
+        sets |= {"trained_codes": trained, "trained_and_tested": trained & support}
+    return {
+        name: {
+            "codes": int(keep.sum()),
+            "macro_f1": _mean(f1[keep].tolist()),
+            "mean_kappa": _mean(kap[keep].tolist()),
+        }
+        for name, keep in sets.items()
     }
 
 
@@ -210,6 +247,7 @@ def bench_suggest(
         fit_texts = [] if zero_shot else texts
         decided, fit_s, ups = run_method(m, fit_texts, Y, dataset.codebook, test_texts)
         result = score(label_matrix(dataset, ref, test_ids), decided, codes)
+        result["averages"] = averages(result, None if Y is None else Y.sum(axis=0))
         result.update(
             fit_seconds=fit_s, units_per_second=ups, train_units=0 if zero_shot else len(texts)
         )

@@ -172,10 +172,13 @@ class SupervisedMethod(SuggestionMethod):
             if not self.trained_[j] or y.min() == y.max():
                 models.append(None)
                 continue
+            # liblinear shuffles with the global random state unless given a seed
             if self.model == "svm":
-                clf = LinearSVC(C=self.C, class_weight="balanced")
+                clf = LinearSVC(C=self.C, class_weight="balanced", random_state=self.seed)
             else:
-                clf = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear")
+                clf = LogisticRegression(
+                    C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed
+                )
             models.append(clf.fit(X, y))
         return models
 
