@@ -211,3 +211,23 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_are_short_and_without_traceback(proj, capsys):
+    for args in (["cases", "list", "--nope"], ["codes", "bogus"]):
+        code, _out, err = cf(capsys, "-p", proj, *args)
+        assert code == 2
+        assert "Traceback" not in err and "Error:" in err
+
+
+def test_show_case_without_documents_and_tree_shows_components(proj, capsys, tmp_path):
+    cases = tmp_path / "c.csv"
+    cases.write_text("id,kind,staff\nS1,site,12\nS2,site,\n")
+    cf(capsys, "-p", proj, "cases", "import", cases)
+    code, out, _ = cf(capsys, "-p", proj, "cases", "show", "S2", "--json")
+    assert code == 0 and json.loads(out)["documents"] == []
+    code, out, _ = cf(capsys, "-p", proj, "cases", "list", "--json")
+    assert [c["staff"] for c in json.loads(out)] == [12, None]
+    cf(capsys, "-p", proj, "codes", "add", "Financial strategy", "--framework-component", "sis:O10")
+    code, out, _ = cf(capsys, "-p", proj, "codes", "tree")
+    assert "[sis:O10]" in out

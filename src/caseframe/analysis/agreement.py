@@ -316,8 +316,9 @@ def reading(values: dict[str, float | None], ci: dict, prevalence: dict[str, flo
         f"alpha = {alpha:.2f}{span}: {landis_koch(alpha)} agreement on Landis & Koch's bands; "
         f"{krippendorff_band(alpha)} by Krippendorff's thresholds (.800 / .667)."
     )
-    low = min(prevalence.values()) if prevalence else 0.0
-    high = max(prevalence.values()) if prevalence else 0.0
+    if not prevalence:  # pooled over codes: no single prevalence to speak of
+        return text
+    low, high = min(prevalence.values()), max(prevalence.values())
     if ac1 is not None and (high < RARE or low > 1 - RARE) and ac1 - alpha > 0.2:
         text += (
             f" The code is {'rare' if high < RARE else 'near-universal'} "

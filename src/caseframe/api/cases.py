@@ -216,9 +216,13 @@ class CasesMixin:
                     parse_value(value, types.get(name, "text")) if value is not None else None
                 )
             records.append(record)
-        return pd.DataFrame.from_records(
+        frame = pd.DataFrame.from_records(
             records, columns=["key", "label", "kind", "parent", "path", "depth", *names]
         )
+        for name in names:  # keep integers whole where some cases have no value
+            if types.get(name) == "integer":
+                frame[name] = frame[name].astype("Int64")
+        return frame
 
     def case_table(
         self,

@@ -5,11 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from caseframe.api import Project
+
+try:  # Typer 0.29 vendors its own click; its exceptions are not the standalone package's
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older Typer uses the click package
+    import click
+
+click_exceptions = click.exceptions
 
 
 class DefaultCommandGroup(TyperGroup):
@@ -25,12 +31,19 @@ class DefaultCommandGroup(TyperGroup):
             args = [self.default_command]
         return super().parse_args(ctx, args)
 
+    usage = "[FILES|DIR]... | COMMAND [ARGS]..."
+
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, "[FILES|DIR]... | COMMAND [ARGS]...")
+        formatter.write_usage(ctx.command_path, self.usage)
 
 
-def default_group(name: str, help: str, default: str = "files") -> typer.Typer:
-    cls = type(f"{name.title()}Group", (DefaultCommandGroup,), {"default_command": default})
+def default_group(
+    name: str, help: str, default: str = "files", usage: str | None = None
+) -> typer.Typer:
+    attrs = {"default_command": default, "usage": usage or "[OPTIONS] | COMMAND [ARGS]..."}
+    if default == "files":
+        attrs["usage"] = usage or DefaultCommandGroup.usage
+    cls = type(f"{name.title()}Group", (DefaultCommandGroup,), attrs)
     return typer.Typer(name=name, help=help, cls=cls, no_args_is_help=False)
 
 

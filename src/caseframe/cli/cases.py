@@ -75,7 +75,8 @@ def show(ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = JSO
     row = frame[frame["key"] == case.key].iloc[0].to_dict()
     children = [c.key for c in project.cases() if c.parent_id == case.id]
     docs = project.documents_frame()
-    docs = docs[docs["cases"].str.split(", ").map(lambda keys: case.key in keys)]
+    if len(docs):
+        docs = docs[docs["cases"].str.split(", ").map(lambda keys: case.key in keys)]
     info = {
         "key": case.key,
         "label": case.label,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
 from caseframe.cli.app import JSON_OPTION, app, open_project
@@ -84,7 +85,7 @@ def tree(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         extra = f" → {', '.join(c.mapped_components)}" if c.mapped_components else ""
         extra += f" [{c.framework_component}]" if c.framework_component else ""
         label = f"{c.name}" + (f" ({c.kind})" if c.kind else "") + extra
-        branches[c.id] = branches[c.parent_id].add(label)
+        branches[c.id] = branches[c.parent_id].add(escape(label))
     console.print(root)
 
 

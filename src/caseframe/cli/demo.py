@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
 from caseframe.cli.app import app
@@ -47,7 +48,7 @@ def demo(
             if c.mapped_components
             else ""
         )
-        branches[c.id] = parent.add(f"{c.name}{mapped}")
+        branches[c.id] = parent.add(escape(f"{c.name}{mapped}"))
     console.print(tree)
 
     console.print("\n[bold]Quotes by category[/bold]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-import click
+import typer
 
 from caseframe.cli import (  # noqa: F401  (each module registers its commands)
     agreement,
@@ -22,7 +22,7 @@ from caseframe.cli import (  # noqa: F401  (each module registers its commands)
     suggest,
     web,
 )
-from caseframe.cli.app import app
+from caseframe.cli.app import app, click_exceptions
 from caseframe.cli.output import err_console
 from caseframe.errors import CaseframeError
 
@@ -35,12 +35,12 @@ def run(argv: list[str] | None = None) -> int:
     except CaseframeError as exc:
         err_console.print(f"error: {exc.line()}", markup=False, soft_wrap=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("aborted")
         return 130
-    except click.ClickException as exc:
+    except click_exceptions.ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:

@@ -6,12 +6,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich import box
 from rich.table import Table
 
-from caseframe.cli.app import JSON_OPTION, app, open_project
+from caseframe.cli.app import JSON_OPTION, app, click, open_project
 from caseframe.cli.output import console, done, err_console, print_frame, print_json, warn
 from caseframe.errors import InvalidInput
 
