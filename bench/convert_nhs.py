@@ -3,7 +3,9 @@
 Input: shared/data/nhs-patient-experience/neas_comments.csv (50 one-hot framework labels) and
 framework_v3_codebook.qmd (definitions and examples). Output: bench/out/nhs/ with a train/test
 split by respondent (20 % of respondents held out, fixed seed). Comments with a blank answer are
-left out (the format needs a text); the labeller is the one coder, named `labeller`.
+left out (the format needs a text, and the NHS team's loader drops them too); the 1,189 answers
+that read "Did not answer" stay in, coded "Labelling not possible" as in the source. The labeller
+is the one coder, named `labeller`.
 
 The CSV uses the finer label set of the framework's earlier revision; labels that the v3 codebook
 merged take the merged category's definition and examples (MERGED below), and labels it dropped

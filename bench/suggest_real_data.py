@@ -267,7 +267,12 @@ def main() -> None:
         "|---|" + "---|" * len(averaged[0][1]),
     ]
     for label, av in averaged:
-        cells = [f"{v['macro_f1']:.3f} / {v['mean_kappa']:.3f} ({v['codes']})" for v in av.values()]
+        cells = [
+            f"{av[k]['macro_f1']:.3f} / {av[k]['mean_kappa']:.3f} ({av[k]['codes']})"
+            if k in av
+            else ""
+            for k in averaged[0][1]
+        ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += ["", f"Peak memory of the whole run: {peak:.0f} MiB."]

@@ -250,3 +250,42 @@ def test_annomi_expert_agreement_matches_the_documented_figure():
     hh = human_agreement(data, [s.id for s in segments], data.coders)
     assert len(segments) == 216 and hh["pairs"] == 45
     assert hh["multiclass_kappa"] == pytest.approx(0.737, abs=5e-4)
+
+
+def test_learning_curve_skips_fractions_too_small_to_learn(tmp_path):
+    """A small dataset: the 5 % step has too few codings; it is noted, not fatal."""
+    import csv
+
+    from caseframe.suggest.evaluate import bench_suggest
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    words = {"Funding": "grant budget money funds", "Supervision": "supervisor guidance coaching"}
+    with (folder / "codebook.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["code", "definition"])
+        w.writerows([[c, d] for c, d in words.items()])
+    segs, cods = [], []
+    for i in range(60):
+        code = "Funding" if i % 2 else "Supervision"
+        segs.append(
+            [
+                f"s{i}",
+                f"we talked about {words[code].split()[i % 3]} item {i}",
+                "train" if i < 45 else "test",
+            ]
+        )
+        cods.append([f"s{i}", "consensus", code])
+    with (folder / "segments.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text", "split"])
+        w.writerows(segs)
+    with (folder / "codings.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["segment_id", "coder", "code"])
+        w.writerows(cods)
+    result = bench_suggest(folder, method="supervised", learning_curve=True)
+    curve = result["learning_curve"]
+    assert [p["fraction"] for p in curve] == [0.05, 0.1, 0.25, 0.5, 1.0]
+    assert "skipped" in curve[0]
+    assert "micro_f1" in curve[-1]

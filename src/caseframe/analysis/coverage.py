@@ -63,9 +63,9 @@ def build_coverage(
     kinds = ["facilitator", "barrier", "mixed"]
     valence = pd.Categorical(ev["valence"], categories=kinds).codes
     comp = ev["component_id"].to_numpy()
+    known = valence >= 0  # code -1: no valence
     counts = (
-        pd.DataFrame({"component_id": comp, "valence": valence})
-        .query("valence >= 0")
+        pd.DataFrame({"component_id": comp[known], "valence": valence[known]})
         .groupby(["component_id", "valence"])
         .size()
         .unstack(fill_value=0)

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Integer, case, func, select, type_coerce
+from sqlalchemy.exc import DBAPIError
 
 from caseframe.errors import NotFound
 from caseframe.model import Valence
@@ -96,7 +97,10 @@ def int_frame(conn: Connection, query) -> pd.DataFrame:
     inner = query.subquery()
     names = list(inner.c.keys())
     packed = select(*(func.group_concat(func.coalesce(col, -1)) for col in inner.c))
-    row = conn.execute(packed).one()
+    try:
+        row = conn.execute(packed).one()
+    except DBAPIError:  # e.g. a text over SQLite's length limit: take the ordinary path
+        return frame_of(conn, query)
     if row[0] is None:  # no rows
         return pd.DataFrame({n: pd.Series(dtype=object) for n in names})
     data: dict[str, np.ndarray] = {}
@@ -316,9 +320,7 @@ def load_codings(
     query = codings_query(conn, code_ids if in_sql else None, coder, include_machine, plain)
     if "valence" in columns:
         valence = t.codings.c.valence
-        coded = case(
-            *((valence == v, n) for n, v in enumerate(VALENCE_ORDER, start=1)), else_=None
-        )
+        coded = case(*((valence == v, n) for n, v in enumerate(VALENCE_ORDER, start=1)), else_=None)
         query = query.add_columns(type_coerce(coded, Integer).label("valence"))
     frame = int_frame(conn, query)
     if "valence" in columns:

@@ -103,31 +103,64 @@ def placed(codings: pd.DataFrame, row_groups: pd.DataFrame, col_map: pd.DataFram
     return frame.merge(col_map, on="code_id")
 
 
-def _quote_cells(rows, columns, texts, whos) -> pd.Series:
-    """(row, column) → the cell's lines, '“text” (B12, C15)', one per distinct passage text;
-    inputs in respondent order. Passages with one respondent come first, then shared ones, each
-    in order of first appearance. A dict walk: 100k string keys are too slow for pandas'
-    MultiIndex machinery (factorising and sorting every text)."""
-    cells: dict[tuple, dict[str, list[str]]] = {}
-    for row, column, text, who in zip(rows, columns, texts, whos, strict=True):
-        cell = cells.get((row, column))
-        if cell is None:
-            cell = cells[(row, column)] = {}
-        names = cell.get(text)
-        if names is None:
-            cell[text] = [who]
-        elif who not in names:
-            names.append(who)
-    out = {}
-    for key, cell in cells.items():
-        single = [f"“{text}” ({names[0]})" for text, names in cell.items() if len(names) == 1]
-        shared = [
-            f"“{text}” ({', '.join(names)})" for text, names in cell.items() if len(names) > 1
-        ]
-        out[key] = "\n".join(single + shared)
-    if not out:
+def _quote_cells(who: pd.DataFrame, names: list[str]) -> pd.Series:
+    """(row, column) → the cell's lines, '“text” (B12, C15)', one per distinct passage text.
+    `who`: row and column (categoricals), text, and rank (position of the respondent in
+    `names`), already in respondent order. Passages with one respondent come first, then shared
+    ones, each in order of first appearance. Texts and respondents are reduced to integer codes
+    first, so the de-duplication of 100k passages runs in pandas' C code, not in Python."""
+    if who.empty:
         return pd.Series(dtype=object)
-    return pd.Series(out, index=pd.MultiIndex.from_tuples(list(out), names=["row", "column"]))
+    ncol = len(who["column"].cat.categories)
+    text_codes, texts = pd.factorize(who["text"])
+    keys = pd.DataFrame(
+        {
+            "cell": who["row"].cat.codes.to_numpy(np.int64) * ncol
+            + who["column"].cat.codes.to_numpy(np.int64),
+            "text": text_codes,
+            "who": who["rank"].to_numpy(np.int64),
+        }
+    )
+    keys = keys[~keys.duplicated()]
+    passage = keys.groupby(["cell", "text"], sort=False).ngroup().to_numpy()  # first-seen order
+    shared = np.bincount(passage)[passage] > 1
+    texts = np.asarray(texts, dtype=object)
+    names_arr = np.asarray(names, dtype=object)
+    # the passages in first-seen order: singles first, then shared ones, per cell
+    per_cell: dict[int, list[str]] = {}
+    one = keys[~shared]
+    for cell, text, rank in zip(
+        one["cell"].tolist(),
+        texts[one["text"].to_numpy()].tolist(),
+        names_arr[one["who"].to_numpy()].tolist(),
+        strict=True,
+    ):
+        lines = per_cell.get(cell)
+        if lines is None:
+            lines = per_cell[cell] = []
+        lines.append(f"“{text}” ({rank})")
+    several: dict[int, tuple[int, str, list[str]]] = {}
+    many = keys[shared]
+    for pid, cell, text, rank in zip(
+        passage[shared].tolist(),
+        many["cell"].tolist(),
+        texts[many["text"].to_numpy()].tolist(),
+        names_arr[many["who"].to_numpy()].tolist(),
+        strict=True,
+    ):
+        entry = several.get(pid)
+        if entry is None:
+            several[pid] = (cell, text, [rank])
+        else:
+            entry[2].append(rank)
+    for cell, text, who_names in several.values():  # dicts keep first-seen order
+        per_cell.setdefault(cell, []).append(f"“{text}” ({', '.join(who_names)})")
+    row_names = who["row"].cat.categories
+    col_names = who["column"].cat.categories
+    index = pd.MultiIndex.from_tuples(
+        [(row_names[c // ncol], col_names[c % ncol]) for c in per_cell], names=["row", "column"]
+    )
+    return pd.Series(["\n".join(v) for v in per_cell.values()], index=index, dtype=object)
 
 
 def build_matrix(
@@ -171,9 +204,10 @@ def build_matrix(
             respondents.rename(columns={"group": "who"}), on="document_id", how="left"
         )
         who["who"] = who["who"].fillna(who["document"]).astype(str)
-        rank = {w: n for n, w in enumerate(natural_sorted(who["who"].unique()))}
-        who = who.iloc[np.argsort(who["who"].map(rank).to_numpy(), kind="stable")]
-        values = _quote_cells(*(who[c].tolist() for c in ("row", "column", "text", "who")))
+        names = natural_sorted(who["who"].unique())
+        who["rank"] = who["who"].map({w: n for n, w in enumerate(names)})
+        who = who.iloc[np.argsort(who["rank"].to_numpy(), kind="stable")]
+        values = _quote_cells(who, names)
         fill = ""
     table = values.unstack("column") if len(values) else pd.DataFrame()
     table = table.reindex(index=rows, columns=columns)

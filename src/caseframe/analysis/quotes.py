@@ -64,11 +64,12 @@ def build_quotes(codings: pd.DataFrame, groups: pd.DataFrame, codes: pd.DataFram
     paths = dict(zip(codes["id"], codes["path"], strict=True))
     size = frame.groupby("quote")["id"].transform("size")
     quotes: dict[int, Quote] = {}
-    # most passages are coded once: build those straight from the columns
+    # most passages are coded once: build those straight from the columns (as plain lists:
+    # stepping through pandas' string arrays one item at a time is slow)
     single = frame[size == 1]
     for qid, text, code_id, group, valence, doc, doc_id, start, end, cid, coder in zip(
-        *(single[c] for c in ("quote", "text", "code_id", "group", "valence", "document")),
-        *(single[c] for c in ("document_id", "start", "end", "id", "coder")),
+        *(single[c].tolist() for c in ("quote", "text", "code_id", "group", "valence", "document")),
+        *(single[c].tolist() for c in ("document_id", "start", "end", "id", "coder")),
         strict=True,
     ):
         vals = (valence,) if isinstance(valence, str) else ()
@@ -85,8 +86,8 @@ def build_quotes(codings: pd.DataFrame, groups: pd.DataFrame, codes: pd.DataFram
     acc: dict[int, tuple[int, str, set, set, list, set]] = {}
     multi = frame[size > 1]
     for qid, text, code_id, group, valence, doc, doc_id, start, end, cid, coder in zip(
-        *(multi[c] for c in ("quote", "text", "code_id", "group", "valence", "document")),
-        *(multi[c] for c in ("document_id", "start", "end", "id", "coder")),
+        *(multi[c].tolist() for c in ("quote", "text", "code_id", "group", "valence", "document")),
+        *(multi[c].tolist() for c in ("document_id", "start", "end", "id", "coder")),
         strict=True,
     ):
         entry = acc.get(qid)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
@@ -155,7 +156,11 @@ class AnalysisMixin:
             codes = fr.codes_table(conn)
             col_map, columns, col_kind = self._columns(conn, cols, framework, codes)
             row_groups = fr.document_groups(conn, rows, allow_missing=(RESPONDENT,))
-            respondents = fr.document_groups(conn, RESPONDENT, allow_missing=(RESPONDENT,))
+            respondents = (
+                row_groups
+                if rows == RESPONDENT
+                else fr.document_groups(conn, RESPONDENT, allow_missing=(RESPONDENT,))
+            )
             needed = ["id", "document_id", "code_id"]
             needed += {"valence": ["valence"], "quotes": ["start", "end"]}.get(cell, [])
             codings = fr.load_codings(
@@ -400,7 +405,9 @@ class AnalysisMixin:
                         "resegment')",
                     )
         if groups is not None:
-            codings = codings.merge(groups, on="document_id")
+            # group by integer codes; the names come back once the pairs are counted
+            group_codes, group_names = pd.factorize(groups["group"])
+            codings = codings.merge(groups.assign(group=group_codes), on="document_id")
         labels = code_labels(codes, [int(i) for i in codes["id"]])
         columns = [*(["group"] if by else []), "code_a", "code_b", "count"]
         columns += ["jaccard"] if measure == "jaccard" else []
@@ -415,9 +422,8 @@ class AnalysisMixin:
         sort = [*(["group"] if by else []), measure if measure == "jaccard" else "count"]
         result = result.sort_values(sort, ascending=[True] * bool(by) + [False], kind="stable")
         if by:
-            result["group"] = pd.Categorical(
-                result["group"], fr.natural_sorted(result["group"].unique()), ordered=True
-            )
+            names = np.asarray(group_names, dtype=object)[result["group"].to_numpy(np.int64)]
+            result["group"] = pd.Categorical(names, fr.natural_sorted(set(names)), ordered=True)
             result = result.sort_values("group", kind="stable")
             result["group"] = result["group"].astype(str)
         return result.reset_index(drop=True)

@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from caseframe.cli.app import JSON_OPTION, app, click, open_project
+from caseframe.cli.app import JSON_OPTION, app, open_project
 from caseframe.cli.output import console, done, err_console, print_frame, print_json, warn
 from caseframe.errors import InvalidInput
 
@@ -224,9 +224,9 @@ def _ask(frame) -> tuple[list[int], list[int]]:
             markup=False,
         )
         console.print("  " + " ".join(row.text.split())[:400], markup=False)
-        answer = click.prompt(
-            "  decision", type=click.Choice(["a", "r", "s", "q"]), default="s", show_choices=True
-        )
+        answer = ""
+        while answer not in ("a", "r", "s", "q"):
+            answer = typer.prompt("  decision [a/r/s/q]", default="s").strip().lower()
         if answer == "q":
             break
         if answer == "a":
@@ -369,6 +369,9 @@ def _print_bench(result: dict[str, Any]) -> None:
     if curve:
         table = Table("training", "units", "micro-F1", "macro-F1", "mean κ", box=box.SIMPLE)
         for point in curve:
+            if "skipped" in point:
+                table.add_row(f"{point['fraction']:.0%}", "-", "skipped: too few codings", "", "")
+                continue
             table.add_row(
                 f"{point['fraction']:.0%}",
                 str(point["train_units"]),

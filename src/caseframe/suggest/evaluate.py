@@ -276,7 +276,11 @@ def bench_suggest(
     if learning_curve and not zero_shot:
         curve = []
         for f in LEARNING_CURVE:
-            r, _ = once(f)
+            try:
+                r, _ = once(f)
+            except InvalidInput as exc:  # too few codings at this fraction: say so, go on
+                curve.append({"fraction": f, "skipped": exc.line()})
+                continue
             curve.append({k: v for k, v in r.items() if k != "per_code"} | {"fraction": f})
         result["learning_curve"] = curve
     return result
