@@ -307,3 +307,13 @@ def test_profiles_summary_and_page(rated):
     assert "16 site(s) rated" in summary["text"]
     page = profile_page(rated, "B-S4")
     assert page.startswith("<!DOCTYPE html>") and "B-S4" in page and 'id="site-B-S3"' not in page
+
+
+def test_profile_page_without_ratings_is_a_clear_error(project):
+    import pytest
+
+    from caseframe.errors import InvalidInput
+    from caseframe.reports.profiles import profile_page
+
+    with pytest.raises(InvalidInput, match="no site has a sis assessment yet"):
+        profile_page(project)

@@ -47,11 +47,7 @@ def write_profiles(
 ) -> Path:
     out = checked_output(out, FORMATS, fmt)
     sites = project.site_profiles(framework, at)
-    if not sites.profiles:
-        raise InvalidInput(
-            f"no site has a {sites.framework.key} assessment yet",
-            hint="record ratings with 'caseframe assess' or 'caseframe assess import FILE'",
-        )
+    _require_ratings(sites)
     chosen = [sites.profile(project.case(site).key)] if site else sites.profiles
     if fmt == "xlsx":
         _atomic_write(out, lambda path: _write_xlsx(sites, chosen, path))
@@ -68,8 +64,17 @@ def write_profiles(
 def profile_page(project: Any, site: str | None = None, framework: str = "sis") -> str:
     """The profiles as one HTML page (all sites, or one); for the web workspace."""
     sites = project.site_profiles(framework)
+    _require_ratings(sites)
     chosen = [sites.profile(project.case(site).key)] if site else sites.profiles
     return profiles_html(project, sites, chosen)
+
+
+def _require_ratings(sites) -> None:
+    if not sites.profiles:
+        raise InvalidInput(
+            f"no site has a {sites.framework.key} assessment yet",
+            hint="record ratings with 'caseframe assess' or 'caseframe assess import FILE'",
+        )
 
 
 def _atomic_write(out: Path, write) -> None:

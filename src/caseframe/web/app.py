@@ -111,9 +111,18 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from caseframe.web.routes import admin, analysis, api, login, pages
+    from caseframe.web.routes import (
+        admin,
+        agreement,
+        analysis,
+        api,
+        login,
+        pages,
+        profiles,
+        suggestions,
+    )
 
-    for module in (login, pages, api, analysis, admin):
+    for module in (login, pages, api, analysis, admin, profiles, agreement, suggestions):
         app.include_router(module.router)
     _error_handlers(app)
     app.add_middleware(Guard, max_body=max_body, max_upload=max_upload)
@@ -230,7 +239,11 @@ class Guard:
                 return  # whatever the app made of the cut-off body, the answer is 413
             if message["type"] == "http.response.start":
                 state["started"] = True
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                # a response that sets its own policy (a stand-alone report page) keeps it
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                message["headers"] = headers
             await send(message)
 
         try:

@@ -52,6 +52,7 @@ const PALETTE = ["#f4c542", "#6cc3e0", "#f28e8e", "#8fd18b", "#c49be8", "#f5a25d
 const ws = {
   doc: null, cps: [], codings: [], coders: [], codes: [], hidden: new Set(),
   pending: null, focus: null, editing: null,
+  suggestions: [], showSuggestions: true, sugFocus: null,
 };
 
 function coderColour(name) {
@@ -76,11 +77,16 @@ function blocks() {
   return out;
 }
 
+function visibleSuggestions() {
+  return ws.showSuggestions ? ws.suggestions : [];
+}
+
 function renderTranscript() {
   const root = document.getElementById("transcript");
   const shown = visibleCodings();
+  const sugs = visibleSuggestions();
   const cuts = new Set();
-  for (const c of shown) { cuts.add(c.start); cuts.add(c.end); }
+  for (const c of [...shown, ...sugs]) { cuts.add(c.start); cuts.add(c.end); }
   const frag = document.createDocumentFragment();
   for (const b of blocks()) {
     const points = [b.start, ...[...cuts].filter((x) => x > b.start && x < b.end).sort((x, y) => x - y), b.end];
@@ -89,17 +95,26 @@ function renderTranscript() {
       const s = points[i], e = points[i + 1];
       const seg = el("span", { class: "seg", dataset: { s, e } }, ws.cps.slice(s, e).join(""));
       const over = shown.filter((c) => c.start <= s && c.end >= e);
+      const suggested = sugs.filter((c) => c.start <= s && c.end >= e);
+      const titles = [];
+      if (suggested.length) {
+        // machine suggestions: a dashed outline, never a coder's colour
+        seg.classList.add("sug");
+        seg.dataset.suggestions = suggested.map((c) => c.id).join(" ");
+        titles.push(...suggested.map((c) => `suggested: ${c.code} (${fmtScore(c.score)})`));
+      }
       if (over.length) {
         const colours = [...new Set(over.map((c) => coderColour(c.coder)))];
         seg.classList.add("hl");
         seg.dataset.codings = over.map((c) => c.id).join(" ");
-        seg.title = over.map((c) => `${c.code} (${c.coder})`).join("\n");
+        titles.unshift(...over.map((c) => `${c.code} (${c.coder})`));
         seg.style.backgroundColor = colours[0] + "88";
         if (colours.length > 1) {
           const stops = colours.map((col, k) => `${col}88 ${(k * 100) / colours.length}% ${((k + 1) * 100) / colours.length}%`);
           seg.style.backgroundImage = `linear-gradient(180deg, ${stops.join(", ")})`;
         }
       }
+      if (titles.length) seg.title = titles.join("\n");
       text.append(seg);
     }
     const turn = el("div", { class: b.speaker ? "turn" : "turn plain" });
@@ -148,10 +163,57 @@ function renderCodingList() {
   list.replaceChildren(...items);
 }
 
+function fmtScore(score) {
+  return score === null || score === undefined ? "no score" : Number(score).toFixed(2);
+}
+
+function renderSuggestionList() {
+  const box = document.getElementById("suggestions-box");
+  const list = document.getElementById("suggestions");
+  if (!box || !list) return;
+  box.hidden = ws.suggestions.length === 0;
+  let shown = ws.suggestions;
+  if (ws.sugFocus) shown = shown.filter((c) => ws.sugFocus.includes(c.id));
+  const canReview = ["coder", "owner"].includes(me().role);
+  const items = shown.map((c) => {
+    const li = el("li", { class: "suggestion", dataset: { suggestion: c.id } },
+      el("span", { class: "meta" }, el("b", {}, c.code), ` · score ${fmtScore(c.score)} · ${c.method}`),
+      el("span", { class: "quote" }, c.snippet));
+    if (canReview) {
+      li.append(el("span", { class: "actions" },
+        el("button", { type: "button", class: "accept", onclick: () => reviewSuggestion(c, true) }, "Accept"),
+        el("button", { type: "button", class: "reject", onclick: () => reviewSuggestion(c, false) }, "Reject")));
+    }
+    return li;
+  });
+  if (ws.sugFocus) items.unshift(el("li", { class: "note" }, el("a", { href: "#", onclick: (e) => { e.preventDefault(); ws.sugFocus = null; renderSuggestionList(); } }, "Show all suggestions")));
+  list.replaceChildren(...items);
+}
+
+async function loadSuggestions() {
+  const data = await api("GET", `/api/documents/${ws.doc.id}/suggestions`);
+  ws.suggestions = data.suggestions;
+  const ids = new Set(ws.suggestions.map((c) => c.id));
+  if (ws.sugFocus) ws.sugFocus = ws.sugFocus.filter((id) => ids.has(id));
+  if (ws.sugFocus && !ws.sugFocus.length) ws.sugFocus = null;
+}
+
+async function reviewSuggestion(c, accept) {
+  try {
+    await api("POST", "/api/suggestions/review", accept ? { accept: [c.id] } : { reject: [c.id] });
+    await Promise.all([loadCodings(), loadSuggestions()]);
+    renderAll();
+    flash(accept ? `Accepted: ${c.code} is now your coding.` : `Rejected: ${c.code}.`, "ok");
+  } catch (err) {
+    flash(err.message);
+  }
+}
+
 function renderAll() {
   renderCoders();
   renderTranscript();
   renderCodingList();
+  renderSuggestionList();
 }
 
 async function loadCodings() {
@@ -284,9 +346,14 @@ async function initDocument() {
     return `${c.key} (${c.kind})` + (attrs.length ? ": " + attrs.map(([k, v]) => `${k} ${v}`).join(", ") : "");
   });
   document.getElementById("doc-cases").textContent = cases.join(" · ");
-  await loadCodings();
+  await Promise.all([loadCodings(), loadSuggestions()]);
   renderAll();
   document.body.dataset.ready = "1";
+
+  document.getElementById("show-suggestions")?.addEventListener("change", (e) => {
+    ws.showSuggestions = e.target.checked;
+    renderTranscript();
+  });
 
   document.getElementById("open-picker")?.addEventListener("mousedown", (e) => e.preventDefault());
   document.getElementById("open-picker")?.addEventListener("click", openPicker);
@@ -306,15 +373,18 @@ async function initDocument() {
   document.getElementById("editor-save").addEventListener("click", saveEditor);
   document.getElementById("editor-cancel").addEventListener("click", () => document.getElementById("editor").close());
   document.getElementById("transcript").addEventListener("click", (e) => {
-    const seg = e.target.closest("span.hl");
+    const seg = e.target.closest("span.hl, span.sug");
     if (!seg || !window.getSelection().isCollapsed) return;
-    ws.focus = seg.dataset.codings.split(" ").map(Number);
+    const ids = (key) => (seg.dataset[key] ? seg.dataset[key].split(" ").map(Number) : null);
+    ws.focus = ids("codings");
+    ws.sugFocus = ids("suggestions");
     renderCodingList();
+    renderSuggestionList();
   });
   // Others code the same document at the same time: pick up their codings now and then.
   setInterval(async () => {
     if (document.querySelector("dialog[open]") || !window.getSelection().isCollapsed) return;
-    try { await loadCodings(); renderAll(); } catch { /* shown on the next action */ }
+    try { await Promise.all([loadCodings(), loadSuggestions()]); renderAll(); } catch { /* shown on the next action */ }
   }, 15000);
 }
 
@@ -394,6 +464,19 @@ function initImport() {
   });
 }
 
-const pages = { document: initDocument, codes: initCodes, users: initUsers, import: initImport };
+// -- site profiles: the stand-alone profile page in a frame, as tall as its content ------------
+
+function initProfiles() {
+  const frame = document.getElementById("profile-frame");
+  if (!frame) return;
+  const fit = () => {
+    const doc = frame.contentDocument;
+    if (doc?.documentElement) frame.style.height = doc.documentElement.scrollHeight + 24 + "px";
+  };
+  frame.addEventListener("load", fit);
+  if (frame.contentDocument?.readyState === "complete") fit();
+}
+
+const pages = { document: initDocument, codes: initCodes, users: initUsers, import: initImport, profiles: initProfiles };
 const init = pages[document.body.dataset.page];
 if (init) Promise.resolve().then(init).catch((err) => flash(err.message));

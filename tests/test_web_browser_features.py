@@ -1,0 +1,128 @@
+"""End-to-end in Chromium: suggestions beside the transcript (Accept makes a coding, shown as
+a highlight) and the site profiles page, whose inline styles its own policy allows."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from caseframe.api import Project
+from caseframe.api.assessments import load_example_ratings
+from test_web_browser import PASSWORDS, ROLES, _chromium, open_document, sign_in
+from test_web_features import add_interview
+
+
+@pytest.fixture(scope="module")
+def server(example_build, tmp_path_factory):
+    """The example study with ratings and a transcript with pending suggestions, served by
+    uvicorn in a thread (as in test_web_browser)."""
+    import uvicorn
+
+    from caseframe.web import create_app
+
+    _chromium()  # skip before any work when there is no browser
+    folder = tmp_path_factory.mktemp("browser-features")
+    example_build.project.store.engine.dispose()
+    shutil.copytree(example_build.out / "project", folder / "project")
+    project = Project.open(folder / "project")
+    for name, role in ROLES.items():
+        project.add_user(name, PASSWORDS[name], role)
+    load_example_ratings(project)
+    doc = add_interview(project, folder)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(project=project), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the workspace did not start")
+        time.sleep(0.05)
+    yield {"url": f"http://127.0.0.1:{port}", "project": project, "interview": doc}
+    srv.should_exit = True
+    thread.join(timeout=10)
+    project.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = _chromium()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+def test_accepting_a_suggestion_turns_it_into_a_highlight(browser, server):
+    project, doc = server["project"], server["interview"]
+    expect = _chromium().expect
+    waiting = project.suggestions_frame(document=doc)
+    ctx, page = sign_in(browser, server, "carl")
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    open_document(page, server, doc)
+    items = page.locator("#suggestions li.suggestion")
+    expect(items).to_have_count(len(waiting))
+    assert page.locator("#transcript span.seg.sug").count() >= 1
+    assert page.locator("#transcript span.seg.hl").count() == 0  # nothing coded here yet
+    # the dashed outline is the suggestions' own look, not a coder's colour
+    outline = page.eval_on_selector(
+        "#transcript span.seg.sug", "e => getComputedStyle(e).outlineStyle"
+    )
+    assert outline == "dashed"
+    # the toggle hides them from the text, like a coder's box
+    page.uncheck("#show-suggestions")
+    assert page.locator("#transcript span.seg.sug").count() == 0
+    page.check("#show-suggestions")
+
+    first = waiting.iloc[0]
+    items.first.locator("button.accept").click()
+    expect(items).to_have_count(len(waiting) - 1)
+    page.wait_for_selector("#transcript span.seg.hl")
+    highlighted = page.eval_on_selector_all(
+        "#transcript span.seg.hl", "els => els.map(e => e.textContent).join('')"
+    )
+    text = project.document(doc).text
+    assert highlighted == text[first["start"] : first["end"]]
+    mine = project.codings_frame(documents=[doc], coders=["carl"])
+    assert mine["code"].tolist() == [first["code"]]
+    assert page.locator("#codings li[data-coding]").count() == 1
+    assert problems == []
+    ctx.close()
+
+    # a viewer sees the suggestions but has no buttons
+    ctx, page = sign_in(browser, server, "vera")
+    open_document(page, server, doc)
+    expect(page.locator("#suggestions li.suggestion")).to_have_count(len(waiting) - 1)
+    assert page.locator("#suggestions button").count() == 0
+    ctx.close()
+
+
+def test_profiles_render_with_their_styles(browser, server):
+    ctx, page = sign_in(browser, server, "vera")
+    blocked = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and blocked.append(m.text))
+    page.goto(server["url"] + "/profiles?site=A-S4")
+    frame = page.frame_locator("#profile-frame")
+    _chromium().expect(frame.locator("#site-A-S4")).to_be_visible()
+    # the page's inline <style> applied (the body is centred at 1100px) and its SVG drawn
+    width = frame.locator("body").evaluate("b => getComputedStyle(b).maxWidth")
+    assert width == "1100px"
+    assert frame.locator("svg").count() >= 1
+    assert blocked == []
+    # the frame grew to its content
+    height = page.eval_on_selector("#profile-frame", "f => f.getBoundingClientRect().height")
+    assert height > 600
+    ctx.close()
