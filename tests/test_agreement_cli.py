@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import krippendorff
 import openpyxl
@@ -13,50 +12,27 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from caseframe.cli.main import run
+from support import ANNOMI_CLASSES as CLASSES
+from support import annomi_dataset, write_csv
 
 CONVERSATIONS = [55, 109]  # two of AnnoMI's ten-coder conversations
-CLASSES = ["reflection", "question", "therapist_input", "other", "change", "neutral", "sustain"]
 KEYS = {"code", "units", "percent_agreement", "cohen_kappa", "fleiss_kappa"}
 KEYS |= {"krippendorff_alpha", "gwet_ac1"}
-
-
-def write_csv(path: Path, header: list[str], rows) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
 
 
 @pytest.fixture(scope="module")
 def study(shared, tmp_path_factory):
     """(project folder, dataset folder, labels per unit and coder) for two AnnoMI talks."""
     root = tmp_path_factory.mktemp("cli")
-    frame = pd.read_csv(shared / "data" / "annomi" / "AnnoMI-full.csv")
-    frame = frame[frame["transcript_id"].isin(CONVERSATIONS)].copy()
-    frame["label"] = frame["main_therapist_behaviour"].fillna(frame["client_talk_type"])
-    frame["unit"] = frame["transcript_id"].astype(str) + ":" + frame["utterance_id"].astype(str)
     folder = root / "ds"
-    folder.mkdir()
-    turns = frame.drop_duplicates("unit").sort_values(["transcript_id", "utterance_id"])
-    write_csv(folder / "codebook.csv", ["code"], [[c] for c in CLASSES])
-    write_csv(
-        folder / "segments.csv",
-        ["id", "text", "document"],
-        [[r.unit, r.utterance_text, f"mi{r.transcript_id}"] for r in turns.itertuples()],
-    )
-    labelled = frame.dropna(subset=["label"])
-    write_csv(
-        folder / "codings.csv",
-        ["segment_id", "coder", "code"],
-        [[r.unit, f"expert{r.annotator_id}", r.label] for r in labelled.itertuples()],
-    )
+    labelled, units = annomi_dataset(shared, folder, CONVERSATIONS)
     project = root / "proj"
     assert run(["init", str(project)]) == 0
     assert run(["-p", str(project), "import-coded", str(folder)]) == 0
     table = labelled.pivot_table(
         index="unit", columns="annotator_id", values="label", aggfunc="first"
     )
-    return project, folder, table.reindex(turns["unit"])
+    return project, folder, table.reindex(units)
 
 
 def cli_json(capsys, *args: str) -> dict:

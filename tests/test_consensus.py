@@ -2,50 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from caseframe.api import Project
 from caseframe.errors import Conflict, InvalidInput, NotFound
+from support import annomi_dataset
 
 CONVERSATIONS = [7, 27]  # two of AnnoMI's ten-coder conversations
-CLASSES = ["reflection", "question", "therapist_input", "other", "change", "neutral", "sustain"]
 TRIO = ["expert0", "expert1", "expert2"]
-
-
-def write_csv(path: Path, header: list[str], rows) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
 
 
 @pytest.fixture
 def annomi(shared, tmp_path):
     """Two AnnoMI conversations, ten experts, one label per turn; returns (project, labels)."""
-    frame = pd.read_csv(shared / "data" / "annomi" / "AnnoMI-full.csv")
-    frame = frame[frame["transcript_id"].isin(CONVERSATIONS)].copy()
-    frame["label"] = frame["main_therapist_behaviour"].fillna(frame["client_talk_type"])
-    frame["unit"] = frame["transcript_id"].astype(str) + ":" + frame["utterance_id"].astype(str)
     folder = tmp_path / "ds"
-    folder.mkdir()
-    turns = frame.drop_duplicates("unit").sort_values(["transcript_id", "utterance_id"])
-    write_csv(folder / "codebook.csv", ["code"], [[c] for c in CLASSES])
-    write_csv(
-        folder / "segments.csv",
-        ["id", "text", "document"],
-        [[r.unit, r.utterance_text, f"mi{r.transcript_id}"] for r in turns.itertuples()],
-    )
-    labelled = frame.dropna(subset=["label"])
-    write_csv(
-        folder / "codings.csv",
-        ["segment_id", "coder", "code"],
-        [[r.unit, f"expert{r.annotator_id}", r.label] for r in labelled.itertuples()],
-    )
+    labelled, _units = annomi_dataset(shared, folder, CONVERSATIONS)
     project = Project.init(tmp_path / "proj")
     project.import_coded(folder)
     yield project, labelled

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -42,9 +39,9 @@ def _chromium():
 @pytest.fixture(scope="module")
 def server(example_build, tmp_path_factory):
     """The example study plus two transcripts, served by uvicorn in a thread."""
-    import uvicorn
 
     from caseframe.web import create_app
+    from support import served
 
     folder = tmp_path_factory.mktemp("browser")
     example_build.project.store.engine.dispose()
@@ -58,29 +55,14 @@ def server(example_build, tmp_path_factory):
         [folder / "interview.txt", folder / "hostile.txt"], case="A1"
     )
     assert all(r.ok for r in results), [r.error for r in results]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(project=project), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the workspace did not start")
-        time.sleep(0.05)
-    docs = project.documents_frame().set_index("name")["id"]
-    yield {
-        "url": f"http://127.0.0.1:{port}",
-        "project": project,
-        "interview": int(docs["interview.txt"]),
-        "hostile": int(docs["hostile.txt"]),
-    }
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(project=project)) as url:
+        docs = project.documents_frame().set_index("name")["id"]
+        yield {
+            "url": url,
+            "project": project,
+            "interview": int(docs["interview.txt"]),
+            "hostile": int(docs["hostile.txt"]),
+        }
     project.close()
 
 

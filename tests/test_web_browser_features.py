@@ -4,9 +4,6 @@ a highlight) and the site profiles page, whose inline styles its own policy allo
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
@@ -20,9 +17,9 @@ from test_web_features import add_interview
 def server(example_build, tmp_path_factory):
     """The example study with ratings and a transcript with pending suggestions, served by
     uvicorn in a thread (as in test_web_browser)."""
-    import uvicorn
 
     from caseframe.web import create_app
+    from support import served
 
     _chromium()  # skip before any work when there is no browser
     folder = tmp_path_factory.mktemp("browser-features")
@@ -33,23 +30,8 @@ def server(example_build, tmp_path_factory):
         project.add_user(name, PASSWORDS[name], role)
     load_example_ratings(project)
     doc = add_interview(project, folder)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(project=project), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the workspace did not start")
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "project": project, "interview": doc}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(project=project)) as url:
+        yield {"url": url, "project": project, "interview": doc}
     project.close()
 
 
