@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
 from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.model import Code, CodeKind, CodeOrigin
@@ -357,8 +357,6 @@ class CodesMixin:
 
 
 def _count_query():
-    from sqlalchemy import func
-
     return select(t.codings.c.code_id, func.count()).group_by(t.codings.c.code_id)
 
 
@@ -397,8 +395,6 @@ def _exists(conn: Connection, name: str) -> bool:
 
 
 def _next_position(conn: Connection, parent_id: int | None) -> int:
-    from sqlalchemy import func
-
     cond = t.codes.c.parent_id.is_(None) if parent_id is None else t.codes.c.parent_id == parent_id
     return (conn.scalar(select(func.max(t.codes.c.position)).where(cond)) or 0) + 1
 

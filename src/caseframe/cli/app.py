@@ -40,9 +40,8 @@ class DefaultCommandGroup(TyperGroup):
 def default_group(
     name: str, help: str, default: str = "files", usage: str | None = None
 ) -> typer.Typer:
-    attrs = {"default_command": default, "usage": usage or "[OPTIONS] | COMMAND [ARGS]..."}
-    if default == "files":
-        attrs["usage"] = usage or DefaultCommandGroup.usage
+    fallback = DefaultCommandGroup.usage if default == "files" else "[OPTIONS] | COMMAND [ARGS]..."
+    attrs = {"default_command": default, "usage": usage or fallback}
     cls = type(f"{name.title()}Group", (DefaultCommandGroup,), attrs)
     return typer.Typer(name=name, help=help, cls=cls, no_args_is_help=False)
 
