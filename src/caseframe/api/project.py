@@ -16,6 +16,8 @@ from sqlalchemy import select
 from caseframe.api.agreement import AgreementMixin
 from caseframe.api.analysis import AnalysisMixin
 from caseframe.api.assessments import AssessmentsMixin
+from caseframe.api.audit import AuditMixin
+from caseframe.api.base import default_actor
 from caseframe.api.cases import CasesMixin
 from caseframe.api.codes import CodesMixin
 from caseframe.api.codings import CodingsMixin
@@ -51,18 +53,28 @@ class Project(
     SuggestMixin,
     AssessmentsMixin,
     UsersMixin,
+    AuditMixin,
 ):
-    """One study and its store."""
+    """One study and its store. `actor` is who the changes made through it are audited as
+    (default: $CASEFRAME_ACTOR or the operating-system user); a write method's own `actor`
+    argument overrides it for that call (the web workspace passes the signed-in user)."""
 
-    def __init__(self, root: Path, store: Store, config: dict):
+    def __init__(self, root: Path, store: Store, config: dict, actor: str | None = None):
         self.root = root
         self.store = store
         self.config = config
+        self.actor = actor or default_actor()
 
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def init(cls, directory: str | Path, db: str | None = None, name: str | None = None) -> Project:
+    def init(
+        cls,
+        directory: str | Path,
+        db: str | None = None,
+        name: str | None = None,
+        actor: str | None = None,
+    ) -> Project:
         root = Path(directory)
         if (root / CONFIG_NAME).exists():
             raise Conflict("a caseframe project already exists here", where=str(root))
@@ -86,7 +98,7 @@ class Project(
         }
         try:
             store = Store.create(url, where=str(root) if db is None else None)
-            project = cls(root, store, config)
+            project = cls(root, store, config, actor)
             project._seed(config["name"])
         except BaseException:
             if db is None:
@@ -97,7 +109,7 @@ class Project(
         return project
 
     @classmethod
-    def open(cls, directory: str | Path) -> Project:
+    def open(cls, directory: str | Path, actor: str | None = None) -> Project:
         root = Path(directory)
         if not root.exists():
             raise NotFound("no such project folder", where=str(root), hint="check the path")
@@ -132,7 +144,7 @@ class Project(
                 )
             url = f"sqlite:///{sqlite_path.resolve()}"
         store = Store.open(url, where=str(root) if "://" not in store_ref else None)
-        return cls(root, store, config)
+        return cls(root, store, config, actor)
 
     def close(self) -> None:
         self.store.close()

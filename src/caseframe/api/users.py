@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -20,6 +19,7 @@ from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.store import schema as t
 from caseframe.store.core import now
 from caseframe.store.lookup import coder_row
+from caseframe.store.queries import audit as audit_queries
 
 ROLES = ("owner", "coder", "viewer")
 MIN_PASSWORD = 8
@@ -172,17 +172,7 @@ class UsersMixin:
         before: Any,
         after: Any,
     ) -> None:
-        conn.execute(
-            t.audit_log.insert().values(
-                at=now(),
-                actor=actor,
-                action=action,
-                entity_type=entity_type,
-                entity_id=None if entity_id is None else str(entity_id),
-                before=_jsonable(before),
-                after=_jsonable(after),
-            )
-        )
+        audit_queries.record(conn, actor, action, entity_type, entity_id, before, after)
 
     def audit_frame(self, limit: int = 500, entity_type: str | None = None) -> pd.DataFrame:
         """The newest entries first."""
@@ -214,22 +204,3 @@ class UsersMixin:
             with self.store.read() as conn:
                 value = conn.scalar(query)
         return value
-
-
-def _jsonable(value: Any) -> Any:
-    """Before/after values as plain JSON (dataclasses, dates and tuples included)."""
-    from dataclasses import asdict, is_dataclass
-
-    if value is None:
-        return None
-    if is_dataclass(value) and not isinstance(value, type):
-        value = asdict(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str | int | float | bool):
-        return value
-    return str(value)

@@ -65,9 +65,17 @@ def _root(
         help="Project folder (default: $CASEFRAME_PROJECT or the current folder).",
         show_default=False,
     ),
+    actor: str = typer.Option(
+        None,
+        "--as",
+        help="Who the changes are recorded as in the audit log (default: $CASEFRAME_ACTOR or "
+        "your login name).",
+        show_default=False,
+    ),
 ) -> None:
     ctx.ensure_object(dict)
     ctx.obj["project_dir"] = project or Path(os.environ.get("CASEFRAME_PROJECT", "."))
+    ctx.obj["actor"] = actor
 
 
 def project_dir(ctx: typer.Context) -> Path:
@@ -76,7 +84,8 @@ def project_dir(ctx: typer.Context) -> Path:
 
 
 def open_project(ctx: typer.Context) -> Project:
-    project = Project.open(project_dir(ctx))
+    root = ctx.find_root()
+    project = Project.open(project_dir(ctx), actor=(root.obj or {}).get("actor"))
     ctx.call_on_close(project.close)
     return project
 

@@ -10,6 +10,7 @@ from caseframe.cli import (  # noqa: F401  (each module registers its commands)
     agreement,
     analysis,
     assess,
+    audit,
     cases,
     codes,
     codings,

@@ -1,0 +1,99 @@
+"""The audit log: who changed what, when, with the state before and after.
+
+An entry is written on the same connection as the change it describes, so the two commit or roll
+back together. Entry ids only grow, so they double as the project's change sequence (what the web
+workspace's live updates follow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from caseframe.store import schema as t
+from caseframe.store.core import now
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str | None
+    before: Any
+    after: Any
+
+
+def jsonable(value: Any) -> Any:
+    """Before/after values as plain JSON (dataclasses, dates and tuples included)."""
+    if value is None:
+        return None
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def record(
+    conn: Connection,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int | None,
+    before: Any = None,
+    after: Any = None,
+) -> int:
+    """Write one entry in the caller's transaction; returns its id."""
+    return conn.execute(
+        t.audit_log.insert().values(
+            at=now(),
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=None if entity_id is None else str(entity_id),
+            before=jsonable(before),
+            after=jsonable(after),
+        )
+    ).inserted_primary_key[0]
+
+
+def entries(
+    conn: Connection,
+    *,
+    since: datetime | None = None,
+    after_id: int | None = None,
+    entity_types: Sequence[str] | None = None,
+    actor: str | None = None,
+    limit: int | None = 500,
+    newest_first: bool = True,
+) -> list[AuditEntry]:
+    c = t.audit_log.c
+    query = select(t.audit_log)
+    if since is not None:
+        query = query.where(c.at >= since)
+    if after_id is not None:
+        query = query.where(c.id > after_id)
+    if entity_types:
+        query = query.where(c.entity_type.in_(list(entity_types)))
+    if actor:
+        query = query.where(c.actor == actor)
+    query = query.order_by(c.id.desc() if newest_first else c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        AuditEntry(r.id, r.at, r.actor, r.action, r.entity_type, r.entity_id, r.before, r.after)
+        for r in conn.execute(query)
+    ]
