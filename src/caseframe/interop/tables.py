@@ -47,7 +47,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, out: str | Path, *, index: bool = False) -> Path:
     safe = neutralise_frame(frame)
-    return atomic_write(out, lambda tmp: safe.to_csv(tmp, index=index))
+    # RFC 4180 line ends: the writer then quotes every field holding \r or \n, so a stray
+    # carriage return in a memo cannot split a row.
+    return atomic_write(out, lambda tmp: safe.to_csv(tmp, index=index, lineterminator="\r\n"))
 
 
 def write_xlsx(
