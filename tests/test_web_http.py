@@ -99,6 +99,13 @@ def a_code(project: Project, kind: str = "category") -> int:
 # -- sign-in, sessions, CSRF --------------------------------------------------------------------
 
 
+def replace_cookie(client: TestClient, name: str, value: str) -> None:
+    """Put `value` in place of the cookie the server set (whatever domain the client stored it
+    under), so the next request carries exactly one."""
+    client.cookies.delete(name)
+    client.cookies.set(name, value)
+
+
 def test_pages_need_sign_in(app):
     client = TestClient(app)
     r = client.get("/", follow_redirects=False)
@@ -121,7 +128,7 @@ def test_session_cookie_is_signed_httponly_samesite(app):
     assert client.get("/api/session").json()["csrf"] != token
     # a tampered cookie is no session at all
     value = client.cookies.get("caseframe_session")
-    client.cookies.set("caseframe_session", value[:-2] + ("AA" if value[-2:] != "AA" else "BB"))
+    replace_cookie(client, "caseframe_session", value[:-2] + ("AA" if value[-2:] != "AA" else "BB"))
     assert client.get("/api/session").status_code == 401
 
 
@@ -211,7 +218,7 @@ def test_expired_session(app, team_project):
     old = URLSafeTimedSerializer(
         app.state.web.secret, salt="caseframe.session", signer=OldSigner
     ).dumps({"u": team_project.user("carl").id, "n": "old-nonce"})
-    client.cookies.set("caseframe_session", old)
+    replace_cookie(client, "caseframe_session", old)
     r = client.get("/api/documents")
     assert r.status_code == 401 and "expired" in r.json()["error"]
     from caseframe.web.csrf import token_for
