@@ -46,6 +46,7 @@ VOCABULARY = (
 ).split()
 THEMES = ("Funding", "Leadership", "Training", "Routines")
 CODERS = ("KG", "AL", "MS")
+CSV_COLUMNS = "document code coder start end quote occurrence valence strength memo".split()
 
 
 def write_transcripts(folder: Path, n: int, words: int, rng: random.Random) -> list[Path]:
@@ -71,11 +72,7 @@ def write_codings_csv(project: Project, out: Path, rows: int, rng: random.Random
     codes = [f"{theme}/{theme} {j}" for theme in THEMES for j in range(1, 6)]
     seen = set()
     with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(
-            fh,
-            ["document", "code", "coder", "start", "end", "quote", "occurrence", "valence",
-             "strength", "memo"],  # fmt: skip
-        )
+        writer = csv.DictWriter(fh, CSV_COLUMNS)
         writer.writeheader()
         while len(seen) < rows:
             name = rng.choice(docs)
@@ -175,9 +172,9 @@ def measure(folder: Path, db: str | None, args: argparse.Namespace) -> None:
     project.close()
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
     began = time.perf_counter()
+    command = [sys.executable, "-m", "caseframe", "-p", str(folder / "proj")]
     subprocess.run(
-        [sys.executable, "-m", "caseframe", "-p", str(folder / "proj"), "codings", "import",
-         str(csv_path)],  # fmt: skip
+        [*command, "codings", "import", str(csv_path)],
         check=True,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -112,11 +112,10 @@ def test_cli_records_who_with_as(study, tmp_path, capsys):
     study.import_documents([tmp_path / "r1.txt"])
     root = study.root
     study.close()
-    assert run(["-p", str(root), "--as", "kim", "code", "r1.txt", "24", "60", "Funding",
-                "--coder", "kim"]) == 0  # fmt: skip
-    again = ["-p", str(root), "--as", "kim", "code", "r1.txt", "24", "60", "Funding"]
-    assert run([*again, "--coder", "kim"]) == 1  # coded already: refused, not recorded
+    command = ["-p", str(root), "--as", "kim", "code", "r1.txt", "24", "60", "Funding"]
+    assert run([*command, "--coder", "kim"]) == 0
+    assert run([*command, "--coder", "kim"]) == 1  # coded already: refused, not recorded
     capsys.readouterr()
-    with Project.open(root) as again:
-        [entry] = again.audit_entries(entity_type="coding")
+    with Project.open(root) as reopened:
+        [entry] = reopened.audit_entries(entity_type="coding")
     assert (entry.actor, entry.action, entry.after["start"]) == ("kim", "add", 24)

@@ -33,8 +33,8 @@ def two_projects(tmp_path):
 def coded(project: Project) -> None:
     r_start = TEXT.index("R: +46")
     project.add_coding("r1.txt", 0, 18, "Funding", "KG", memo=FORMULAS[0])
-    project.add_coding("r1.txt", r_start + 3, r_start + 19, "Funding", "KG", "barrier", 2,
-                       memo=FORMULAS[1])  # fmt: skip
+    phone = (r_start + 3, r_start + 19)
+    project.add_coding("r1.txt", *phone, "Funding", "KG", "barrier", 2, memo=FORMULAS[1])
     project.add_coding("r1.txt", 19, 39, "Money", "AL", memo=FORMULAS[2])
     project.add_coding("r1.txt", 19, 39, "Funding", "AL", "facilitator", memo=FORMULAS[3])
 

@@ -139,7 +139,7 @@ def insert_turns(conn: Connection, doc_id: int, spans: Sequence[SpeakerTurn]) ->
                     "speaker": tr.speaker,
                     "start": tr.start,
                     "end": tr.end,
-                }  # fmt: skip
+                }
                 for i, tr in enumerate(spans)
             ],
         )
