@@ -2,48 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection
 
-from caseframe.errors import CaseframeError, Conflict, InvalidInput, NotFound
-from caseframe.model import Coding, CodingStatus, Valence
-from caseframe.store import schema as t
-from caseframe.store.core import new_guid, now
-from caseframe.store.lookup import code_path, code_row, coder_row, document_case_keys, document_row
-from caseframe.util.csvfile import read_csv_rows
+from caseframe.api.base import ProjectBase
+from caseframe.errors import CaseframeError, InvalidInput, NotFound
+from caseframe.model import Coding, CodingStatus
+from caseframe.store.lookup import code_row, coder_row, document_case_keys
+from caseframe.store.queries import codings as q
+from caseframe.store.queries import documents as doc_q
 
-VALENCES = {v.value for v in Valence}
+# The checks live beside the queries; they are named here too for the modules that import them.
+from caseframe.store.queries.codings import VALENCES, check_range, check_valence
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["VALENCES", "CodingsMixin", "check_range", "check_valence"]
+
+FRAME_COLUMNS = [
+    "id",
+    "document",
+    "document_id",
+    "start",
+    "end",
+    "text",
+    "code",
+    "code_id",
+    "code_path",
+    "coder",
+    "coder_kind",
+    "valence",
+    "strength",
+    "memo",
+    "score",
+    "status",
+    "cases",
+    "guid",
+]
 
 
-def check_range(start: int, end: int, length: int, document: str) -> None:
-    """The one validation of a segment range, used by every interface."""
-    if start < 0 or end > length or start >= end:
-        raise InvalidInput(
-            f"offsets {start}–{end} do not fit document '{document}' (valid: 0–{length}, "
-            "start before end)",
-            hint="give a start and an end inside the document",
-        )
-
-
-def check_valence(valence: str | None, strength: int | None) -> None:
-    if valence is not None and valence not in VALENCES:
-        raise InvalidInput(
-            f"unknown valence '{valence}'", hint=f"use {', '.join(sorted(VALENCES))}"
-        )
-    if strength is not None:
-        if strength not in (1, 2):
-            raise InvalidInput(f"strength {strength} is not 1 or 2")
-        if valence is None:
-            raise InvalidInput("a strength needs a valence", hint="add --valence")
-
-
-class CodingsMixin:
-    store: Any
-
+class CodingsMixin(ProjectBase):
     def add_coding(
         self,
         document: str | int,
@@ -54,88 +57,36 @@ class CodingsMixin:
         valence: str | None = None,
         strength: int | None = None,
         memo: str | None = None,
-    ) -> Coding:
-        with self.store.transaction() as conn:
-            coding_id = self._insert_coding(
-                conn, document, start, end, code, coder, valence, strength, memo
-            )
-        return self.coding(coding_id)
-
-    def _insert_coding(
-        self,
-        conn: Connection,
-        document: str | int,
-        start: int,
-        end: int,
-        code: str | int,
-        coder: str,
-        valence: str | None = None,
-        strength: int | None = None,
-        memo: str | None = None,
         *,
-        score: float | None = None,
-        status: str = CodingStatus.FINAL,
-        coder_kind: str = "human",
-        meaning_unit_id: int | None = None,
-        guid: str | None = None,
-    ) -> int:
-        doc = document_row(conn, document)
-        check_range(start, end, len(doc.text), doc.name)
-        check_valence(valence, strength)
-        code_id = code_row(conn, code).id
-        coder_id = coder_row(conn, coder, create=True, kind=coder_kind).id
-        same = conn.execute(
-            select(t.codings.c.id).where(
-                t.codings.c.document_id == doc.id,
-                t.codings.c.start == start,
-                t.codings.c.end == end,
-                t.codings.c.code_id == code_id,
-                t.codings.c.coder_id == coder_id,
-            )
-        ).first()
-        if same is not None:
-            raise Conflict(
-                f"{coder} has already coded {start}–{end} of '{doc.name}' with this code "
-                f"(coding {same.id})",
-                hint="edit that coding instead",
-            )
-        stamp = now()
-        return conn.execute(
-            t.codings.insert().values(
-                document_id=doc.id,
-                start=start,
-                end=end,
-                code_id=code_id,
-                coder_id=coder_id,
-                meaning_unit_id=meaning_unit_id,
-                valence=valence,
-                strength=strength,
-                memo=memo or None,
-                score=score,
-                status=status,
-                guid=guid or new_guid(),
-                created_at=stamp,
-                updated_at=stamp,
-            )
-        ).inserted_primary_key[0]
+        actor: str | None = None,
+    ) -> Coding:
+        with self.writing(actor) as w:
+            coding_id = q.add(w.conn, document, start, end, code, coder, valence, strength, memo)
+            coding = q.to_coding(q.get(w.conn, coding_id))
+            w.audit("add", "coding", coding.id, None, asdict(coding))
+        return coding
 
-    def update_coding(self, coding_id: int, coder: str | None = None, **changes: Any) -> Coding:
+    def _insert_coding(self, conn: Connection, *args: Any, **kwargs: Any) -> int:
+        """Kept for callers outside this module: `store.queries.codings.add`."""
+        return q.add(conn, *args, **kwargs)
+
+    def update_coding(
+        self, coding_id: int, coder: str | None = None, *, actor: str | None = None, **changes: Any
+    ) -> Coding:
         """Change a coding's code, range, valence, strength or memo. With `coder`, only that
         coder's own coding may be changed."""
         allowed = {"code", "start", "end", "valence", "strength", "memo"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a coding")
-        with self.store.transaction() as conn:
-            row = _coding_row(conn, coding_id, coder)
+        with self.writing(actor) as w:
+            row = q.require(w.conn, coding_id, coder)
             values: dict[str, Any] = {}
             if "code" in changes:
-                values["code_id"] = code_row(conn, changes["code"]).id
+                values["code_id"] = code_row(w.conn, changes["code"]).id
             start, end = changes.get("start", row.start), changes.get("end", row.end)
             if "start" in changes or "end" in changes:
-                doc = conn.execute(
-                    select(t.documents).where(t.documents.c.id == row.document_id)
-                ).one()
+                doc = doc_q.find(w.conn, row.document_id)
                 check_range(start, end, len(doc.text), doc.name)
                 values.update(start=start, end=end)
             valence = changes.get("valence", row.valence)
@@ -144,39 +95,28 @@ class CodingsMixin:
             for key in ("valence", "strength", "memo"):
                 if key in changes:
                     values[key] = changes[key]
-            conn.execute(
-                t.codings.update()
-                .where(t.codings.c.id == coding_id)
-                .values(updated_at=now(), **values)
-            )
-        return self.coding(coding_id)
+            q.update(w.conn, coding_id, values)
+            after = q.to_coding(q.get(w.conn, coding_id))
+            w.audit("update", "coding", coding_id, asdict(q.to_coding(row)), asdict(after))
+        return after
 
-    def delete_coding(self, coding_id: int, coder: str | None = None) -> None:
-        with self.store.transaction() as conn:
-            _coding_row(conn, coding_id, coder)
-            conn.execute(delete(t.codings).where(t.codings.c.id == coding_id))
+    def delete_coding(
+        self, coding_id: int, coder: str | None = None, *, actor: str | None = None
+    ) -> None:
+        with self.writing(actor) as w:
+            row = q.require(w.conn, coding_id, coder)
+            q.delete_one(w.conn, coding_id)
+            w.audit("delete", "coding", coding_id, asdict(q.to_coding(row)), None)
 
     def coding(self, coding_id: int) -> Coding:
         with self.store.read() as conn:
-            r = _coding_row(conn, coding_id)
-            return Coding(
-                id=r.id,
-                document_id=r.document_id,
-                start=r.start,
-                end=r.end,
-                code_id=r.code_id,
-                coder_id=r.coder_id,
-                valence=r.valence,
-                strength=r.strength,
-                memo=r.memo,
-                score=r.score,
-                status=r.status,
-                guid=r.guid,
-            )
+            return q.to_coding(q.require(conn, coding_id))
 
     def coders_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         with self.store.read() as conn:
-            rows = conn.execute(select(t.coders).order_by(t.coders.c.name)).all()
+            rows = q.coders(conn)
         return pd.DataFrame.from_records(
             [{"id": r.id, "name": r.name, "kind": r.kind} for r in rows],
             columns=["id", "name", "kind"],
@@ -191,60 +131,23 @@ class CodingsMixin:
         exact: bool = True,
     ) -> pd.DataFrame:
         """Every coding with its text and context. Machine suggestions only when asked for."""
+        import pandas as pd
+
         code_ids: list[int] | None = None
         if codes:
             code_ids = []
             for ref in codes:
                 code_ids.extend(self.descendant_code_ids(ref, exact=exact))
         with self.store.read() as conn:
-            query = (
-                select(
-                    t.codings,
-                    t.documents.c.name.label("document"),
-                    t.documents.c.text.label("doc_text"),
-                    t.codes.c.name.label("code"),
-                    t.coders.c.name.label("coder"),
-                    t.coders.c.kind.label("coder_kind"),
-                )
-                .join(t.documents, t.documents.c.id == t.codings.c.document_id)
-                .join(t.codes, t.codes.c.id == t.codings.c.code_id)
-                .join(t.coders, t.coders.c.id == t.codings.c.coder_id)
-                .order_by(t.documents.c.name, t.codings.c.start, t.codings.c.id)
+            rows = q.listing(
+                conn,
+                code_ids=code_ids,
+                coder_ids=[coder_row(conn, c).id for c in coders] if coders else None,
+                document_ids=[doc_q.find(conn, d).id for d in documents] if documents else None,
+                human_only=not include_machine,
             )
-            if code_ids is not None:
-                query = query.where(t.codings.c.code_id.in_(code_ids))
-            if coders:
-                ids = [coder_row(conn, c).id for c in coders]
-                query = query.where(t.codings.c.coder_id.in_(ids))
-            elif not include_machine:
-                query = query.where(t.coders.c.kind == "human")
-            if documents:
-                query = query.where(
-                    t.codings.c.document_id.in_([document_row(conn, d).id for d in documents])
-                )
-            rows = conn.execute(query).all()
-            paths = {cid: code_path(conn, cid) for cid in {r.code_id for r in rows}}
-            cases = document_case_keys(conn)
-        columns = [
-            "id",
-            "document",
-            "document_id",
-            "start",
-            "end",
-            "text",
-            "code",
-            "code_id",
-            "code_path",
-            "coder",
-            "coder_kind",
-            "valence",
-            "strength",
-            "memo",
-            "score",
-            "status",
-            "cases",
-            "guid",
-        ]
+            paths = q.code_paths(conn) if rows else {}
+            cases = document_case_keys(conn) if rows else {}
         return pd.DataFrame.from_records(
             [
                 {
@@ -269,49 +172,49 @@ class CodingsMixin:
                 }
                 for r in rows
             ],
-            columns=columns,
+            columns=FRAME_COLUMNS,
         )
 
     def import_codings(
-        self, path: str | Path, coder: str | None = None, skip_unplaced: bool = False
+        self,
+        path: str | Path,
+        coder: str | None = None,
+        skip_unplaced: bool = False,
+        *,
+        actor: str | None = None,
     ) -> tuple[int, list[str]]:
         """Codings from a CSV: document, code, coder and either start+end or the exact quote
         (`occurrence` picks the n-th match of a repeated quote). Every row is checked first;
-        unless `skip_unplaced`, one bad row stores nothing. Returns (stored, problems)."""
-        header, rows = read_csv_rows(path, required=("document", "code"))
-        if "coder" not in header and not coder:
-            raise InvalidInput(
-                "no coder column", where=f"{path}:1", hint="add a coder column or pass --coder"
-            )
-        if "quote" not in header and not {"start", "end"} <= set(header):
-            raise InvalidInput(
-                "codings need start and end columns or a quote column", where=f"{path}:1"
-            )
+        unless `skip_unplaced`, one bad row stores nothing. Returns (stored, problems).
+
+        Documents, codes and coders are resolved once per import (each document's text read
+        once), then all rows are inserted with one executemany in the one transaction."""
+        from caseframe.interop.codings_csv import read_codings_csv
+
+        rows = read_codings_csv(path, coder)
         problems: list[str] = []
-        stored = 0
-        with self.store.transaction() as conn:
+        with self.writing(actor) as w:
+            docs = doc_q.find_many(w.conn, (row["document"] for _line, row in rows))
+            codes = _memo(lambda ref: code_row(w.conn, ref).id)
+            coders = _memo(lambda name: coder_row(w.conn, name, create=True).id)
+            taken = {
+                key: f"coding {cid}"
+                for key, cid in q.existing(
+                    w.conn, (d.id for d in docs.values() if not isinstance(d, NotFound))
+                ).items()
+            }
+            values = []
             for line, row in rows:
                 where = f"{path}:{line}"
                 try:
-                    doc = document_row(conn, row["document"])
-                    start, end = _locate(row, doc.text, doc.name)
-                    strength = int(row["strength"]) if row.get("strength") else None
-                    self._insert_coding(
-                        conn,
-                        doc.id,
-                        start,
-                        end,
-                        row["code"],
-                        row.get("coder") or coder,
-                        row.get("valence") or None,
-                        strength,
-                        row.get("memo") or None,
-                    )
-                    stored += 1
+                    placed = _place(row, docs[row["document"]], codes, coders, coder, taken)
                 except ValueError:
                     problems.append(f"{where}: strength '{row.get('strength')}' is not 1 or 2.")
                 except CaseframeError as exc:
                     problems.append(f"{where}: {exc.line()}")
+                else:
+                    taken[_key(placed)] = f"line {line}"
+                    values.append(placed)
             if problems and not skip_unplaced:
                 first = problems[0]
                 more = f" (and {len(problems) - 1} more rows)" if len(problems) > 1 else ""
@@ -319,65 +222,91 @@ class CodingsMixin:
                     f"{first.rstrip('.')}{more}; nothing was stored",
                     hint="fix the rows or pass --skip-unplaced to store the others",
                 )
+            stored = q.insert_many(w.conn, values)
+            w.audit(
+                "import",
+                "coding",
+                None,
+                None,
+                {"file": Path(path).name, "stored": stored, "skipped": len(problems)},
+            )
         return stored, problems
 
     def export_codings(self, fmt: str, out: str | Path, include_machine: bool = False) -> Path:
+        """Every coding as CSV or XLSX; cells that a spreadsheet would run as formulas are
+        neutralised (`codings import` restores them)."""
+        from caseframe.interop.tables import write_csv, write_xlsx
         from caseframe.util.output import checked_output
 
         out = checked_output(out, {"csv", "xlsx"}, fmt)
         frame = self.codings_frame(include_machine=include_machine).drop(columns=["document_id"])
+        frame["strength"] = frame["strength"].astype("Int64")  # "2", not "2.0", beside blanks
         if fmt == "csv":
-            frame.to_csv(out, index=False)
-        else:
-            frame.to_excel(out, index=False, sheet_name="codings")
-        return out
+            return write_csv(frame, out)
+        return write_xlsx({"codings": frame}, out)
 
 
-def _coding_row(conn: Connection, coding_id: int, coder: str | None = None):
-    row = conn.execute(select(t.codings).where(t.codings.c.id == coding_id)).first()
-    if row is None:
-        raise NotFound(f"unknown coding {coding_id}")
-    if coder is not None:
-        owner = coder_row(conn, coder, create=True)
-        if row.coder_id != owner.id:
-            raise Conflict(
-                f"coding {coding_id} belongs to another coder", hint="you can change only your own"
-            )
-    return row
+def _memo(resolve: Callable[[str], int]) -> Callable[[str], int]:
+    """`resolve` asked once per distinct name; a failure is remembered and raised again."""
+    known: dict[str, int | CaseframeError] = {}
+
+    def get(name: str) -> int:
+        if name not in known:
+            try:
+                known[name] = resolve(name)
+            except CaseframeError as exc:
+                known[name] = exc
+        found = known[name]
+        if isinstance(found, CaseframeError):
+            raise found
+        return found
+
+    return get
 
 
-def _locate(row: dict[str, str], text: str, name: str) -> tuple[int, int]:
-    """A coding's range from its offsets, or from its quote found verbatim in the text."""
-    if row.get("start") and row.get("end"):
-        try:
-            return int(row["start"]), int(row["end"])
-        except ValueError:
-            raise InvalidInput(
-                f"offsets '{row['start']}', '{row['end']}' are not numbers"
-            ) from None
-    quote = row.get("quote", "")
-    if not quote:
-        raise InvalidInput("neither offsets nor a quote given")
-    hits = []
-    at = text.find(quote)
-    while at != -1:
-        hits.append(at)
-        at = text.find(quote, at + 1)
-    if not hits:
-        raise NotFound(f"quote not found in '{name}': \"{_short(quote)}\"")
-    occurrence = row.get("occurrence")
-    if occurrence:
-        n = int(occurrence) if occurrence.isdigit() else 0
-        if not 1 <= n <= len(hits):
-            raise InvalidInput(f"occurrence {occurrence} of a quote found {len(hits)} times")
-        return hits[n - 1], hits[n - 1] + len(quote)
-    if len(hits) > 1:
-        raise InvalidInput(
-            f"quote occurs {len(hits)} times in '{name}': \"{_short(quote)}\"",
-            hint="add an occurrence column or give offsets",
-        )
-    return hits[0], hits[0] + len(quote)
+def _key(values: dict[str, Any]) -> q.Key:
+    return (
+        values["document_id"],
+        values["start"],
+        values["end"],
+        values["code_id"],
+        values["coder_id"],
+    )
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _place(
+    row: dict[str, str],
+    doc: Any,
+    codes: Callable[[str], int],
+    coders: Callable[[str], int],
+    default_coder: str | None,
+    taken: dict[q.Key, str],
+) -> dict[str, Any]:
+    """One CSV row as coding values, checked in the order `add_coding` checks them."""
+    from caseframe.interop.codings_csv import locate
+
+    if isinstance(doc, CaseframeError):
+        raise doc
+    start, end = locate(row, doc.text, doc.name)
+    strength = int(row["strength"]) if row.get("strength") else None
+    valence = row.get("valence") or None
+    check_range(start, end, len(doc.text), doc.name)
+    check_valence(valence, strength)
+    code_id = codes(row.get("code_path") or row["code"])
+    coder = row.get("coder") or default_coder or ""
+    coder_id = coders(coder)
+    values = {
+        "document_id": doc.id,
+        "start": start,
+        "end": end,
+        "code_id": code_id,
+        "coder_id": coder_id,
+        "valence": valence,
+        "strength": strength,
+        "memo": row.get("memo") or None,
+        "status": CodingStatus.FINAL.value,
+    }
+    other = taken.get(_key(values))
+    if other is not None:
+        raise q.duplicate(coder, start, end, doc.name, other)
+    return values

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from caseframe.cli.app import JSON_OPTION, app, open_project
-from caseframe.cli.output import console, done, print_frame, print_json, warn
 
 
 @app.command("code")
@@ -23,6 +22,8 @@ def code(
     memo: str = typer.Option(None, "--memo"),
 ) -> None:
     """Code a passage of a document."""
+    from caseframe.cli.output import done
+
     project = open_project(ctx)
     coding = project.add_coding(document, start, end, code_name, coder, valence, strength, memo)
     text = project.document(coding.document_id).text[coding.start : coding.end]
@@ -43,6 +44,8 @@ def import_(
     ),
 ) -> None:
     """Import codings located by offsets or by their exact quoted text."""
+    from caseframe.cli.output import done, warn
+
     stored, problems = open_project(ctx).import_codings(csv_file, coder, skip_unplaced)
     for p in problems:
         warn(p)
@@ -59,6 +62,8 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List codings with their text."""
+    from caseframe.cli.output import print_frame, print_json
+
     frame = open_project(ctx).codings_frame(code_name, coder, document, machine, exact=False)
     if as_json:
         print_json(frame.drop(columns=["document_id"]))
@@ -77,6 +82,8 @@ def import_coded(
     ctx: typer.Context, folder: Path = typer.Argument(..., help="A coded-segment dataset folder.")
 ) -> None:
     """Import a coded-segment dataset (codebook.csv, segments.csv, codings.csv)."""
+    from caseframe.cli.output import console
+
     s = open_project(ctx).import_coded(folder)
     console.print(
         f"Imported {s.documents} documents, {s.units} meaning units, {s.codings} codings by "
@@ -96,5 +103,7 @@ def export_codings(
     machine: bool = typer.Option(False, "--include-machine"),
 ) -> None:
     """Export every coding with its text, code path, coder and cases."""
+    from caseframe.cli.output import done
+
     path = open_project(ctx).export_codings(fmt, out or Path(f"codings.{fmt}"), machine)
     done(f"Wrote {path}")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from caseframe.cli.app import JSON_OPTION, app, default_group, open_project
-from caseframe.cli.output import console, err_console, print_frame, print_json, warn
 
 import_app = default_group(
     "import",
@@ -33,6 +31,10 @@ def import_files(
     yes: bool = typer.Option(False, "--yes", help="With --pseudonymise: accept every proposal."),
 ) -> None:
     """Import transcripts; each file is its own transaction."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from caseframe.cli.output import console, err_console, warn
+
     project = open_project(ctx)
     with Progress(
         TextColumn("{task.description}"),
@@ -80,6 +82,8 @@ app.add_typer(docs_app, name="documents")
 @docs_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List documents with their case, word count and number of turns."""
+    from caseframe.cli.output import print_frame, print_json
+
     frame = open_project(ctx).documents_frame()
     if as_json:
         print_json(frame)
@@ -100,6 +104,8 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show a document: its cases, turns and, with --text, its text."""
+    from caseframe.cli.output import console, print_json
+
     doc = open_project(ctx).document(document)
     if as_json:
         print_json(
@@ -141,6 +147,8 @@ def units(
     """List a document's meaning units."""
     import pandas as pd
 
+    from caseframe.cli.output import print_frame, print_json
+
     project = open_project(ctx)
     doc = project.document(document)
     frame = pd.DataFrame.from_records(
@@ -167,5 +175,7 @@ def segment(
     documents: list[str] = typer.Option(None, "--document"),
 ) -> None:
     """(Re)build meaning units for documents with another scheme."""
+    from caseframe.cli.output import console
+
     count = open_project(ctx).resegment(units, window, documents)
     console.print(f"{count} meaning units ({units}).")

@@ -125,7 +125,7 @@ def import_documents(
             with target.open("wb") as fh:
                 shutil.copyfileobj(upload.file, fh)
             paths.append(target)
-        results = project.import_documents(paths, case=case or None)
+        results = project.import_documents(paths, case=case or None, actor=user.name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     out = []
@@ -133,6 +133,4 @@ def import_documents(
         item = plain(r)
         item["path"] = Path(r.path).name
         out.append(item)
-        if r.ok:
-            project.audit(user.name, "import", "document", r.document, None, item)
     return {"results": out, "imported": sum(1 for r in results if r.ok)}

@@ -144,8 +144,8 @@ def add_coding(body: CodingIn, request: Request, user: User = Depends(coder)):
         valence=body.valence,
         strength=body.strength,
         memo=body.memo,
+        actor=user.name,
     )
-    project.audit(user.name, "add", "coding", coding.id, None, asdict(coding))
     result = plain(coding)
     result.update(coder=user.name, mine=True)
     return result
@@ -156,12 +156,11 @@ def update_coding(
     coding_id: int, body: CodingChange, request: Request, user: User = Depends(coder)
 ):
     project = _web(request).project
-    before = _own(project, coding_id, user)
+    _own(project, coding_id, user)
     changes = {k: getattr(body, k) for k in body.model_fields_set}
     if "code_id" in changes:
         changes["code"] = changes.pop("code_id")
-    after = project.update_coding(coding_id, coder=user.name, **changes)
-    project.audit(user.name, "update", "coding", coding_id, asdict(before), asdict(after))
+    after = project.update_coding(coding_id, coder=user.name, actor=user.name, **changes)
     result = plain(after)
     result.update(coder=user.name, mine=True, code_path=project.code(after.code_id).path)
     return result
@@ -170,9 +169,8 @@ def update_coding(
 @router.delete("/codings/{coding_id}", status_code=204)
 def delete_coding(coding_id: int, request: Request, user: User = Depends(coder)):
     project = _web(request).project
-    before = _own(project, coding_id, user)
-    project.delete_coding(coding_id, coder=user.name)
-    project.audit(user.name, "delete", "coding", coding_id, asdict(before), None)
+    _own(project, coding_id, user)
+    project.delete_coding(coding_id, coder=user.name, actor=user.name)
     return Response(status_code=204)
 
 
