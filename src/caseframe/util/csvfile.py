@@ -143,7 +143,8 @@ def read_csv_rows(
                 where=f"{path}:{line}",
                 hint="quote values that contain the delimiter",
             )
-        values = [restore_cell(f.strip()) for f in fields[:width]]
+        values = [f.strip() for f in fields[:width]]
+        values = [restore_cell(v) if v[:1] == "'" else v for v in values]
         if any(values):
             values += [""] * (width - len(values))
             rows.append((line, dict(zip(header, values, strict=True))))
