@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection
 
-from caseframe.analysis.case_table import CaseTable, build_case_table
-from caseframe.errors import Conflict, InvalidInput, NotFound
+from caseframe.api.base import ProjectBase
+from caseframe.errors import CaseframeError, Conflict, InvalidInput
 from caseframe.model import Case
-from caseframe.store import schema as t
-from caseframe.store.core import new_guid, now
 from caseframe.store.lookup import case_row
+from caseframe.store.queries import cases as q
+from caseframe.util import tree
 from caseframe.util.csvfile import read_csv_rows
+from caseframe.util.names import unknown
 from caseframe.util.values import infer_type, parse_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from caseframe.analysis.case_table import CaseTable
 
 CASE_COLUMNS = ("id", "label", "kind", "parent")
 
 
-class CasesMixin:
-    store: Any
-
+class CasesMixin(ProjectBase):
     # -- writing ------------------------------------------------------------------------------
 
     def add_case(
@@ -34,12 +36,16 @@ class CasesMixin:
         parent: str | None = None,
         attributes: dict[str, Any] | None = None,
         description: str = "",
+        *,
+        actor: str | None = None,
     ) -> Case:
-        with self.store.transaction() as conn:
-            self._insert_case(conn, key, label, kind, parent, attributes or {}, description)
-        return self.case(key)
+        with self.writing(actor) as w:
+            case_id = _insert_case(w.conn, key, label, kind, parent, attributes or {}, description)
+            case = q.load(w.conn, [case_id])[0]
+            w.audit("add", "case", case.key, None, case)
+        return case
 
-    def import_cases(self, path: str | Path) -> list[Case]:
+    def import_cases(self, path: str | Path, *, actor: str | None = None) -> list[Case]:
         """Add the cases of a CSV (id, label, kind, parent, any attribute columns), all or none."""
         header, rows = read_csv_rows(path, required=("id",))
         attr_columns = [h for h in header if h not in CASE_COLUMNS and h != "description"]
@@ -59,131 +65,73 @@ class CasesMixin:
             col: infer_type(row.get(col, "") for _line, row in by_key.values())
             for col in attr_columns
         }
-        with self.store.transaction() as conn:
+        with self.writing(actor) as w:
+            attribute_ids: dict[str, tuple[int, str]] = {}
+            ids = []
             for key in order:
                 line, row = by_key[key]
                 attrs = {c: row[c] for c in attr_columns if row.get(c, "") != ""}
                 try:
-                    self._insert_case(
-                        conn,
-                        key,
-                        row.get("label") or None,
-                        row.get("kind") or "case",
-                        row.get("parent") or None,
-                        attrs,
-                        row.get("description", ""),
-                        types,
-                    )
-                except (Conflict, NotFound, InvalidInput) as exc:
-                    exc.where = f"{path}:{line}"
-                    raise type(exc)(exc.message, where=exc.where, hint=exc.hint) from None
-        return [self.case(k) for k in order]
-
-    def move_case(self, key: str, new_parent: str | None) -> Case:
-        with self.store.transaction() as conn:
-            row = case_row(conn, key)
-            parent_id = None
-            if new_parent:
-                parent = case_row(conn, new_parent)
-                ancestor: int | None = parent.id
-                while ancestor is not None:
-                    if ancestor == row.id:
-                        raise Conflict(
-                            f"moving case '{key}' under '{new_parent}' would make a cycle",
-                            hint="a case cannot be inside itself",
+                    ids.append(
+                        _insert_case(
+                            w.conn,
+                            key,
+                            row.get("label") or None,
+                            row.get("kind") or "case",
+                            row.get("parent") or None,
+                            attrs,
+                            row.get("description", ""),
+                            types,
+                            attribute_ids,
                         )
-                    ancestor = conn.scalar(
-                        select(t.cases.c.parent_id).where(t.cases.c.id == ancestor)
                     )
-                parent_id = parent.id
-            conn.execute(
-                t.cases.update()
-                .where(t.cases.c.id == row.id)
-                .values(parent_id=parent_id, updated_at=now())
-            )
-        return self.case(key)
+                except CaseframeError as exc:
+                    raise type(exc)(exc.message, where=f"{path}:{line}", hint=exc.hint) from None
+            by_id = {c.id: c for c in q.load(w.conn, ids)}
+            added = [by_id[i] for i in ids]
+            for case in added:
+                w.audit("add", "case", case.key, None, case)
+        return added
 
-    def set_case_attributes(self, key: str, attributes: dict[str, Any]) -> Case:
-        with self.store.transaction() as conn:
-            row = case_row(conn, key)
-            self._write_attributes(conn, row.id, attributes, {})
-        return self.case(key)
-
-    def _insert_case(
-        self,
-        conn: Connection,
-        key: str,
-        label: str | None,
-        kind: str,
-        parent: str | None,
-        attributes: dict[str, Any],
-        description: str = "",
-        types: dict[str, str] | None = None,
-    ) -> int:
-        key = key.strip()
-        if not key:
-            raise InvalidInput("empty case id", hint="give the case an id such as A5")
-        if conn.execute(select(t.cases.c.id).where(t.cases.c.key == key)).first():
-            raise Conflict(f"case '{key}' already exists", hint="case ids must be unique")
-        parent_id = case_row(conn, parent).id if parent else None
-        stamp = now()
-        case_id = conn.execute(
-            t.cases.insert().values(
-                key=key,
-                label=label or key,
-                kind=kind or "case",
-                parent_id=parent_id,
-                description=description or "",
-                guid=new_guid(),
-                created_at=stamp,
-                updated_at=stamp,
-            )
-        ).inserted_primary_key[0]
-        self._write_attributes(conn, case_id, attributes, types or {})
-        return case_id
-
-    def _write_attributes(
-        self, conn: Connection, case_id: int, attributes: dict[str, Any], types: dict[str, str]
-    ) -> None:
-        for name, value in attributes.items():
-            attr = conn.execute(select(t.attributes).where(t.attributes.c.name == name)).first()
-            if attr is None:
-                kind = types.get(name) or infer_type([str(value)])
-                attr_id = conn.execute(
-                    t.attributes.insert().values(name=name, type=kind, guid=new_guid())
-                ).inserted_primary_key[0]
-                attr_type = kind
-            else:
-                attr_id, attr_type = attr.id, attr.type
-            text = "" if value is None else str(value)
-            parse_value(text, attr_type, what=f"attribute '{name}'")  # validates
-            conn.execute(
-                delete(t.case_attributes).where(
-                    t.case_attributes.c.case_id == case_id,
-                    t.case_attributes.c.attribute_id == attr_id,
+    def move_case(self, key: str, new_parent: str | None, *, actor: str | None = None) -> Case:
+        with self.writing(actor) as w:
+            row = case_row(w.conn, key)
+            before = q.load(w.conn, [row.id])[0]
+            parent_id = case_row(w.conn, new_parent).id if new_parent else None
+            if tree.would_cycle(row.id, parent_id, q.parent_links(w.conn)):
+                raise Conflict(
+                    f"moving case '{key}' under '{new_parent}' would make a cycle",
+                    hint="a case cannot be inside itself",
                 )
-            )
-            if text != "":
-                conn.execute(
-                    t.case_attributes.insert().values(
-                        case_id=case_id, attribute_id=attr_id, value=text
-                    )
-                )
+            q.set_parent(w.conn, row.id, parent_id)
+            after = q.load(w.conn, [row.id])[0]
+            w.audit("move", "case", row.key, before, after)
+        return after
+
+    def set_case_attributes(
+        self, key: str, attributes: dict[str, Any], *, actor: str | None = None
+    ) -> Case:
+        with self.writing(actor) as w:
+            row = case_row(w.conn, key)
+            before = q.load(w.conn, [row.id])[0]
+            _write_attributes(w.conn, row.id, attributes, {}, {})
+            after = q.load(w.conn, [row.id])[0]
+            w.audit("update", "case", row.key, before, after)
+        return after
 
     # -- reading ------------------------------------------------------------------------------
 
     def cases(self) -> list[Case]:
         with self.store.read() as conn:
-            return _load_cases(conn)
+            return q.load(conn)
 
     def case(self, key: str) -> Case:
         with self.store.read() as conn:
-            row = case_row(conn, key)
-            return next(c for c in _load_cases(conn) if c.id == row.id)
+            return q.load(conn, [case_row(conn, key).id])[0]
 
     def attribute_types(self) -> dict[str, str]:
         with self.store.read() as conn:
-            return {r.name: r.type for r in conn.execute(select(t.attributes))}
+            return q.attribute_types(conn)
 
     def cases_frame(self, inherited: bool = True) -> pd.DataFrame:
         """One row per case: key, label, kind, parent, path, depth and attributes.
@@ -191,13 +139,17 @@ class CasesMixin:
         With `inherited`, a case shows its ancestors' attributes where it has none of its own
         (a respondent takes the setting of its service).
         """
-        cases = self.cases()
-        types = self.attribute_types()
+        import pandas as pd
+
+        with self.store.read() as conn:
+            cases = q.load(conn)
+            types = q.attribute_types(conn)
         by_id = {c.id: c for c in cases}
+        parent_of = {c.id: c.parent_id for c in cases}
         names = sorted({n for c in cases for n in c.attributes})
         records = []
         for c in cases:
-            chain = _ancestors(c, by_id)
+            chain = [c] + [by_id[a] for a in tree.ancestors(c.id, parent_of)]
             record: dict[str, Any] = {
                 "key": c.key,
                 "label": c.label,
@@ -232,72 +184,83 @@ class CasesMixin:
         site_kind: str = "site",
     ) -> CaseTable:
         """The study's Table 1: per region, respondents and services, counts by an attribute."""
+        from caseframe.analysis.case_table import build_case_table
+
         frame = self.cases_frame()
         if by and by not in frame.columns:
-            raise NotFound(
-                f"unknown attribute '{by}'",
-                hint=f"case attributes: {', '.join(self.attribute_types()) or 'none'}",
-            )
+            raise unknown("attribute", by, self.attribute_types(), "caseframe cases list")
         notes = {c.key: c.attributes.get("note", "") for c in self.cases()}
         return build_case_table(frame, by, group_kind, unit_kind, site_kind, notes)
 
 
-def _ancestors(case: Case, by_id: dict[int, Case]) -> list[Case]:
-    chain = [case]
-    seen = {case.id}
-    while chain[-1].parent_id is not None and chain[-1].parent_id not in seen:
-        parent = by_id[chain[-1].parent_id]
-        seen.add(parent.id)
-        chain.append(parent)
-    return chain
+def _insert_case(
+    conn: Connection,
+    key: str,
+    label: str | None,
+    kind: str,
+    parent: str | None,
+    attributes: dict[str, Any],
+    description: str = "",
+    types: dict[str, str] | None = None,
+    attribute_ids: dict[str, tuple[int, str]] | None = None,
+) -> int:
+    key = key.strip()
+    if not key:
+        raise InvalidInput("empty case id", hint="give the case an id such as A5")
+    if q.key_exists(conn, key):
+        raise Conflict(f"case '{key}' already exists", hint="case ids must be unique")
+    parent_id = case_row(conn, parent).id if parent else None
+    case_id = q.insert(conn, key, label or key, kind or "case", parent_id, description or "")
+    _write_attributes(
+        conn, case_id, attributes, types or {}, {} if attribute_ids is None else attribute_ids
+    )
+    return case_id
 
 
-def _load_cases(conn: Connection) -> list[Case]:
-    rows = conn.execute(select(t.cases).order_by(t.cases.c.id)).all()
-    keys = {r.id: r.key for r in rows}
-    attrs: dict[int, dict[str, Any]] = {}
-    query = select(
-        t.case_attributes.c.case_id, t.attributes.c.name, t.case_attributes.c.value
-    ).join(t.attributes, t.attributes.c.id == t.case_attributes.c.attribute_id)
-    for case_id, name, value in conn.execute(query):
-        attrs.setdefault(case_id, {})[name] = value
-    return [
-        Case(
-            id=r.id,
-            key=r.key,
-            label=r.label,
-            kind=r.kind,
-            parent_id=r.parent_id,
-            parent_key=keys.get(r.parent_id),
-            attributes=attrs.get(r.id, {}),
-            guid=r.guid,
-        )
-        for r in rows
-    ]
+def _write_attributes(
+    conn: Connection,
+    case_id: int,
+    attributes: dict[str, Any],
+    types: dict[str, str],
+    known: dict[str, tuple[int, str]],
+) -> None:
+    """Set the case's values, creating attributes (typed from `types` or the value) as needed;
+    `known` caches attribute (id, type) by name across the cases of one import."""
+    for name, value in attributes.items():
+        if name not in known:
+            attr = q.attribute(conn, name)
+            if attr is None:
+                kind = types.get(name) or infer_type([str(value)])
+                known[name] = (q.insert_attribute(conn, name, kind), kind)
+            else:
+                known[name] = (attr.id, attr.type)
+        attr_id, attr_type = known[name]
+        text = "" if value is None else str(value)
+        parse_value(text, attr_type, what=f"attribute '{name}'")  # validates
+        q.set_value(conn, case_id, attr_id, text)
 
 
 def _parents_first(by_key: dict[str, tuple[int, dict[str, str]]], where: str) -> list[str]:
-    """Order rows so a parent is inserted before its children; refuse cycles."""
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(key: str, trail: Iterable[str]) -> None:
-        if state.get(key) == 2:
-            return
-        if state.get(key) == 1:
-            cycle = " → ".join([*trail, key])
+    """Order the CSV's cases so a parent comes before its children; refuse a cycle."""
+    parent_of: dict[str, str | None] = {}
+    for key, (_line, row) in by_key.items():
+        parent = row.get("parent", "")
+        parent_of[key] = parent if parent in by_key else None  # else: stored already, or unknown
+    children = tree.children_of(parent_of)
+    order = [key for key, _depth in tree.walk(children.get(None, []), children)]
+    if len(order) < len(by_key):  # the rest hang from a loop
+        placed = set(order)
+        stuck = next(k for k in by_key if k not in placed)
+        try:
+            tree.ancestors(stuck, parent_of)
+        except tree.CycleError as exc:
+            loop = [exc.node]
+            while (parent := parent_of[loop[-1]]) != exc.node:
+                loop.append(parent)
+            cycle = " → ".join([*loop, exc.node])  # child → parent
             raise Conflict(
                 f"the case tree has a cycle: {cycle}",
-                where=f"{where}:{by_key[key][0]}",
+                where=f"{where}:{by_key[exc.node][0]}",
                 hint="fix the parent column",
-            )
-        state[key] = 1
-        parent = by_key[key][1].get("parent", "")
-        if parent and parent in by_key:
-            visit(parent, [*trail, key])
-        state[key] = 2
-        order.append(key)
-
-    for key in by_key:
-        visit(key, [])
+            ) from None
     return order

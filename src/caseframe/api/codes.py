@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Row
 
-from caseframe.errors import Conflict, InvalidInput, NotFound
+from caseframe.api.base import ProjectBase
+from caseframe.errors import CaseframeError, Conflict, InvalidInput
 from caseframe.model import Code, CodeKind, CodeOrigin
-from caseframe.store import schema as t
-from caseframe.store.core import new_guid, now
-from caseframe.store.lookup import code_path, code_row, component_ref, component_row
+from caseframe.store.lookup import code_row, component_row
+from caseframe.store.queries import codes as q
+from caseframe.store.queries import frameworks as fq
+from caseframe.util import tree
 from caseframe.util.csvfile import read_csv_rows
+from caseframe.util.names import closest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KINDS = {k.value for k in CodeKind}
 
 
-class CodesMixin:
-    store: Any
-
+class CodesMixin(ProjectBase):
     # -- writing ------------------------------------------------------------------------------
 
     def add_code(
@@ -33,87 +36,82 @@ class CodesMixin:
         framework_component: str | None = None,
         maps_to: list[str] | None = None,
         meta: dict | None = None,
+        *,
+        actor: str | None = None,
     ) -> Code:
         """Add a code. `framework_component` ("sis:O10") makes it a deductive code of that
         component; `maps_to` links an inductive category to framework components."""
-        with self.store.transaction() as conn:
-            code_id = self._insert_code(
-                conn, name, parent, kind, description, color, framework_component, maps_to, meta
+        with self.writing(actor) as w:
+            code_id = insert_code(
+                w.conn, name, parent, kind, description, color, framework_component, maps_to, meta
             )
-        return self.code(code_id)
+            code = q.load(w.conn, [code_id])[0]
+            w.audit("add", "code", code.id, None, code)
+        return code
 
-    def import_codes(self, path: str | Path, framework: str = "sis") -> list[Code]:
+    def import_codes(
+        self, path: str | Path, framework: str = "sis", *, actor: str | None = None
+    ) -> list[Code]:
         """Codes from a CSV: code, parent, kind, description, color, and a column named after a
         framework (e.g. `sis`) with semicolon-separated component ids the code maps to."""
-        header, rows = read_csv_rows(path, required=("code",))
-        names = {row["code"]: line for line, row in rows}
-        pending = list(rows)
-        created: list[int] = []
-        with self.store.transaction() as conn:
-            while pending:  # parents first, whatever the row order
-                progressed = False
-                for item in list(pending):
-                    line, row = item
-                    parent = row.get("parent") or None
-                    if parent and parent in names and not _exists(conn, parent):
-                        continue
-                    maps = [
-                        m.strip()
-                        for m in row.get(framework, "").replace(",", ";").split(";")
-                        if m.strip()
-                    ]
-                    try:
-                        created.append(
-                            self._insert_code(
-                                conn,
-                                row["code"],
-                                parent,
-                                row.get("kind") or None,
-                                row.get("description", ""),
-                                row.get("color") or None,
-                                row.get("component") or None,
-                                [m if ":" in m else f"{framework}:{m}" for m in maps],
-                            )
+        _header, rows = read_csv_rows(path, required=("code",))
+        with self.writing(actor) as w:
+            created = []
+            for line, row in _parents_first(rows, str(path)):
+                maps = [
+                    m.strip()
+                    for m in row.get(framework, "").replace(",", ";").split(";")
+                    if m.strip()
+                ]
+                try:
+                    created.append(
+                        insert_code(
+                            w.conn,
+                            row["code"],
+                            row.get("parent") or None,
+                            row.get("kind") or None,
+                            row.get("description", ""),
+                            row.get("color") or None,
+                            row.get("component") or None,
+                            [m if ":" in m else f"{framework}:{m}" for m in maps],
                         )
-                    except (Conflict, NotFound, InvalidInput) as exc:
-                        raise type(exc)(
-                            exc.message, where=f"{path}:{line}", hint=exc.hint
-                        ) from None
-                    pending.remove(item)
-                    progressed = True
-                if not progressed:
-                    line, row = pending[0]
-                    raise Conflict(
-                        f"the code tree has a cycle through '{row['code']}'",
-                        where=f"{path}:{line}",
-                        hint="fix the parent column",
                     )
-        return [self.code(i) for i in created]
+                except CaseframeError as exc:
+                    raise type(exc)(exc.message, where=f"{path}:{line}", hint=exc.hint) from None
+            codes = q.load(w.conn, created)
+            for code in codes:
+                w.audit("add", "code", code.id, None, code)
+        by_id = {c.id: c for c in codes}
+        return [by_id[i] for i in created]
 
-    def add_framework_codes(self, framework: str, parent: str | None = None) -> list[Code]:
+    def add_framework_codes(
+        self, framework: str, parent: str | None = None, *, actor: str | None = None
+    ) -> list[Code]:
         """Deductive codes for every component of a framework, grouped by level."""
-        fw = self.framework(framework)
-        made: list[int] = []
-        with self.store.transaction() as conn:
+        with self.writing(actor) as w:
+            conn = w.conn
+            fw = fq.load(conn, framework)
             root_name = parent or fw.name
-            root = _find(conn, root_name, None)
-            root_id = root.id if root else self._insert_code(conn, root_name, None, "theme")
+            root = q.child_named(conn, root_name, None)
+            root_id = root.id if root else insert_code(conn, root_name, None, "theme")
+            made = [] if root else [root_id]
             level_ids: dict[str, int] = {}
+            added: list[int] = []
             for comp in fw.components:
                 if comp.parent_key:
                     continue
                 if comp.level not in level_ids:
-                    existing = _find(conn, comp.level, root_id)
-                    level_ids[comp.level] = (
-                        existing.id
-                        if existing
-                        else self._insert_code(
+                    existing = q.child_named(conn, comp.level, root_id)
+                    if existing is None:
+                        level_ids[comp.level] = insert_code(
                             conn, comp.level, None, "main_category", parent_id=root_id
                         )
-                    )
-                if _find(conn, comp.name, level_ids[comp.level]) is None:
-                    made.append(
-                        self._insert_code(
+                        made.append(level_ids[comp.level])
+                    else:
+                        level_ids[comp.level] = existing.id
+                if q.child_named(conn, comp.name, level_ids[comp.level]) is None:
+                    added.append(
+                        insert_code(
                             conn,
                             comp.name,
                             None,
@@ -123,190 +121,136 @@ class CodesMixin:
                             parent_id=level_ids[comp.level],
                         )
                     )
-        return [self.code(i) for i in made]
+            codes = {c.id: c for c in q.load(conn, made + added)}
+            for code_id in made + added:
+                w.audit("add", "code", code_id, None, codes[code_id])
+        return [codes[i] for i in added]
 
-    def rename_code(self, code: str, new_name: str, expected_version: int | None = None) -> Code:
-        with self.store.transaction() as conn:
-            row = _checked(conn, code, expected_version)
+    def rename_code(
+        self,
+        code: str | int,
+        new_name: str,
+        expected_version: int | None = None,
+        *,
+        actor: str | None = None,
+    ) -> Code:
+        with self.writing(actor) as w:
+            row = _checked(w.conn, code, expected_version)
+            before = q.load(w.conn, [row.id])[0]
             new_name = new_name.strip()
             if not new_name:
                 raise InvalidInput("empty code name")
-            clash = _find(conn, new_name, row.parent_id)
+            clash = q.child_named(w.conn, new_name, row.parent_id)
             if clash is not None and clash.id != row.id:
                 raise Conflict(f"a sibling code named '{new_name}' already exists")
-            _touch(conn, row.id, name=new_name)
-        return self.code(row.id)
+            q.touch(w.conn, row.id, name=new_name)
+            after = q.load(w.conn, [row.id])[0]
+            w.audit("rename", "code", row.id, before, after)
+        return after
 
     def move_code(
-        self, code: str, new_parent: str | None, expected_version: int | None = None
+        self,
+        code: str | int,
+        new_parent: str | int | None,
+        expected_version: int | None = None,
+        *,
+        actor: str | None = None,
     ) -> Code:
-        with self.store.transaction() as conn:
-            row = _checked(conn, code, expected_version)
+        with self.writing(actor) as w:
+            row = _checked(w.conn, code, expected_version)
+            before = q.load(w.conn, [row.id])[0]
             parent_id = None
             if new_parent:
-                parent = code_row(conn, new_parent)
-                ancestor: int | None = parent.id
-                while ancestor is not None:
-                    if ancestor == row.id:
-                        raise Conflict(
-                            f"moving '{row.name}' under '{parent.name}' would make a cycle",
-                            hint="a code cannot be inside itself",
-                        )
-                    ancestor = conn.scalar(
-                        select(t.codes.c.parent_id).where(t.codes.c.id == ancestor)
+                parent = code_row(w.conn, new_parent)
+                if tree.would_cycle(row.id, parent.id, q.parent_links(w.conn)):
+                    raise Conflict(
+                        f"moving '{row.name}' under '{parent.name}' would make a cycle",
+                        hint="a code cannot be inside itself",
                     )
                 parent_id = parent.id
-            if parent_id != row.parent_id and _find(conn, row.name, parent_id) is not None:
+            if parent_id != row.parent_id and q.child_named(w.conn, row.name, parent_id):
                 raise Conflict(f"the new parent already has a code named '{row.name}'")
-            _touch(conn, row.id, parent_id=parent_id)
-        return self.code(row.id)
+            q.touch(w.conn, row.id, parent_id=parent_id)
+            after = q.load(w.conn, [row.id])[0]
+            w.audit("move", "code", row.id, before, after)
+        return after
 
-    def merge_codes(self, source: str, target: str, expected_version: int | None = None) -> Code:
+    def merge_codes(
+        self,
+        source: str | int,
+        target: str | int,
+        expected_version: int | None = None,
+        *,
+        actor: str | None = None,
+    ) -> Code:
         """Move every coding, child and mapping of `source` onto `target`, then drop `source`.
 
         A coding that `target` already has for the same segment and coder is kept once.
         """
-        with self.store.transaction() as conn:
+        with self.writing(actor) as w:
+            conn = w.conn
             src = _checked(conn, source, expected_version)
             dst = code_row(conn, target)
             if src.id == dst.id:
                 raise InvalidInput("a code cannot be merged into itself")
-            ancestor: int | None = dst.id
-            while ancestor is not None:
-                if ancestor == src.id:
-                    raise Conflict(f"'{dst.name}' is inside '{src.name}'; move it out first")
-                ancestor = conn.scalar(select(t.codes.c.parent_id).where(t.codes.c.id == ancestor))
-            for coding in conn.execute(
-                select(t.codings).where(t.codings.c.code_id == src.id)
-            ).all():
-                dup = conn.execute(
-                    select(t.codings.c.id).where(
-                        t.codings.c.document_id == coding.document_id,
-                        t.codings.c.start == coding.start,
-                        t.codings.c.end == coding.end,
-                        t.codings.c.coder_id == coding.coder_id,
-                        t.codings.c.code_id == dst.id,
-                    )
-                ).first()
-                if dup is None:
-                    conn.execute(
-                        t.codings.update()
-                        .where(t.codings.c.id == coding.id)
-                        .values(code_id=dst.id, updated_at=now())
-                    )
-                else:
-                    conn.execute(delete(t.codings).where(t.codings.c.id == coding.id))
-            for child in conn.execute(select(t.codes).where(t.codes.c.parent_id == src.id)).all():
-                if _find(conn, child.name, dst.id) is not None:
+            if tree.would_cycle(src.id, dst.id, q.parent_links(conn)):
+                raise Conflict(f"'{dst.name}' is inside '{src.name}'; move it out first")
+            before = q.load(conn, [src.id])[0]
+            q.move_codings(conn, src.id, dst.id)
+            for child in q.children(conn, src.id):
+                if q.child_named(conn, child.name, dst.id) is not None:
                     raise Conflict(
                         f"both codes have a child named '{child.name}'", hint="merge those first"
                     )
-                _touch(conn, child.id, parent_id=dst.id)
-            for (component_id,) in conn.execute(
-                select(t.code_mappings.c.component_id).where(t.code_mappings.c.code_id == src.id)
-            ).all():
-                _map(conn, dst.id, component_id)
-            conn.execute(
-                t.memos.update()
-                .where(t.memos.c.target_type == "code", t.memos.c.target_id == src.id)
-                .values(target_id=dst.id)
-            )
-            conn.execute(
-                t.matrix_summaries.update()
-                .where(t.matrix_summaries.c.code_id == src.id)
-                .values(code_id=dst.id)
-            )
-            conn.execute(delete(t.code_mappings).where(t.code_mappings.c.code_id == src.id))
-            conn.execute(delete(t.codes).where(t.codes.c.id == src.id))
-            _touch(conn, dst.id)
-        return self.code(dst.id)
+                q.touch(conn, child.id, parent_id=dst.id)
+            for component_id in q.mapped_component_ids(conn, src.id):
+                q.add_mapping(conn, dst.id, component_id)
+            q.retarget_notes(conn, src.id, dst.id)
+            q.delete_code(conn, src.id)
+            q.touch(conn, dst.id)
+            after = q.load(conn, [dst.id])[0]
+            w.audit("merge", "code", src.id, before, {"merged_into": after})
+        return after
 
-    def map_code(self, code: str, components: list[str], framework: str | None = None) -> Code:
-        with self.store.transaction() as conn:
-            row = code_row(conn, code)
-            for ref in components:
-                _map(conn, row.id, component_row(conn, ref, framework).id)
-            _touch(conn, row.id)
-        return self.code(row.id)
-
-    def _insert_code(
+    def map_code(
         self,
-        conn: Connection,
-        name: str,
-        parent: str | None,
-        kind: str | None = None,
-        description: str = "",
-        color: str | None = None,
-        framework_component: str | None = None,
-        maps_to: list[str] | None = None,
-        meta: dict | None = None,
-        parent_id: int | None = None,
-    ) -> int:
-        name = (name or "").strip()
-        if not name:
-            raise InvalidInput("empty code name", hint="give the code a name")
-        if kind and kind not in KINDS:
-            raise InvalidInput(
-                f"unknown code kind '{kind}'", hint=f"use {', '.join(sorted(KINDS))}"
-            )
-        if color and not (color.startswith("#") and len(color) in (4, 7, 9)):
-            raise InvalidInput(f"colour '{color}' is not #RGB or #RRGGBB")
-        if parent is not None:
-            parent_id = code_row(conn, parent).id
-        if _find(conn, name, parent_id) is not None:
-            where = f"under '{parent}'" if parent else "at the top level"
-            raise Conflict(f"a code named '{name}' already exists {where}")
-        component_id = component_row(conn, framework_component).id if framework_component else None
-        stamp = now()
-        code_id = conn.execute(
-            t.codes.insert().values(
-                name=name,
-                parent_id=parent_id,
-                kind=kind,
-                origin=CodeOrigin.DEDUCTIVE if component_id else CodeOrigin.INDUCTIVE,
-                component_id=component_id,
-                description=description or "",
-                color=color,
-                position=_next_position(conn, parent_id),
-                version=1,
-                meta=meta or {},
-                guid=new_guid(),
-                created_at=stamp,
-                updated_at=stamp,
-            )
-        ).inserted_primary_key[0]
-        for ref in maps_to or []:
-            _map(conn, code_id, component_row(conn, ref).id)
-        return code_id
+        code: str | int,
+        components: list[str],
+        framework: str | None = None,
+        *,
+        actor: str | None = None,
+    ) -> Code:
+        with self.writing(actor) as w:
+            row = code_row(w.conn, code)
+            before = q.load(w.conn, [row.id])[0]
+            for ref in components:
+                q.add_mapping(w.conn, row.id, component_row(w.conn, ref, framework).id)
+            q.touch(w.conn, row.id)
+            after = q.load(w.conn, [row.id])[0]
+            w.audit("map", "code", row.id, before, after)
+        return after
+
+    def _insert_code(self, conn: Connection, *args, **kwargs) -> int:
+        """Kept for callers outside this module; use `insert_code`."""
+        return insert_code(conn, *args, **kwargs)
 
     # -- reading ------------------------------------------------------------------------------
 
     def code(self, ref: str | int) -> Code:
         with self.store.read() as conn:
-            row = code_row(conn, ref)
-            return _to_code(conn, row)
+            return q.load(conn, [code_row(conn, ref).id])[0]
 
     def codes(self) -> list[Code]:
         """All codes, parents before children, in tree order."""
         with self.store.read() as conn:
-            rows = conn.execute(select(t.codes).order_by(t.codes.c.position, t.codes.c.id)).all()
-            children: dict[int | None, list] = {}
-            for r in rows:
-                children.setdefault(r.parent_id, []).append(r)
-            ordered: list = []
-
-            def walk(parent_id: int | None) -> None:
-                for r in children.get(parent_id, []):
-                    ordered.append(r)
-                    walk(r.id)
-
-            walk(None)
-            return [_to_code(conn, r) for r in ordered]
+            return q.load(conn)
 
     def codes_frame(self) -> pd.DataFrame:
-        codes = self.codes()
+        import pandas as pd
+
         with self.store.read() as conn:
-            counts = dict(conn.execute(_count_query()).all())
+            codes = q.load(conn)
+            counts = q.coding_counts(conn)
         return pd.DataFrame.from_records(
             [
                 {
@@ -345,61 +289,59 @@ class CodesMixin:
         """The code and, unless `exact`, every code below it (a category includes its codes)."""
         with self.store.read() as conn:
             root = code_row(conn, ref)
-            ids = [root.id]
-            if not exact:
-                frontier = [root.id]
-                while frontier:
-                    frontier = list(
-                        conn.scalars(select(t.codes.c.id).where(t.codes.c.parent_id.in_(frontier)))
-                    )
-                    ids.extend(frontier)
-            return ids
+            if exact:
+                return [root.id]
+            return [root.id, *tree.descendants(root.id, tree.children_of(q.parent_links(conn)))]
 
 
-def _count_query():
-    return select(t.codings.c.code_id, func.count()).group_by(t.codings.c.code_id)
-
-
-def _to_code(conn: Connection, row) -> Code:
-    mapped = tuple(
-        sorted(
-            component_ref(conn, cid)
-            for cid in conn.scalars(
-                select(t.code_mappings.c.component_id).where(t.code_mappings.c.code_id == row.id)
-            )
+def insert_code(
+    conn: Connection,
+    name: str,
+    parent: str | int | None,
+    kind: str | None = None,
+    description: str = "",
+    color: str | None = None,
+    framework_component: str | None = None,
+    maps_to: list[str] | None = None,
+    meta: dict | None = None,
+    parent_id: int | None = None,
+) -> int:
+    """Validate and insert one code in the caller's transaction; `parent` is a name or path
+    typed by the user, `parent_id` a known id."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("empty code name", hint="give the code a name")
+    if kind and kind not in KINDS:
+        near = closest(kind, sorted(KINDS))
+        guess = f"did you mean '{near[0]}'? " if near else ""
+        raise InvalidInput(
+            f"unknown code kind '{kind}'", hint=f"{guess}use {', '.join(sorted(KINDS))}"
         )
+    if color and not (color.startswith("#") and len(color) in (4, 7, 9)):
+        raise InvalidInput(f"colour '{color}' is not #RGB or #RRGGBB")
+    if parent is not None:
+        parent_id = code_row(conn, parent).id
+    if q.child_named(conn, name, parent_id) is not None:
+        where = f"under '{parent}'" if parent else "at the top level"
+        raise Conflict(f"a code named '{name}' already exists {where}")
+    component_id = component_row(conn, framework_component).id if framework_component else None
+    code_id = q.insert(
+        conn,
+        name=name,
+        parent_id=parent_id,
+        kind=kind,
+        origin=CodeOrigin.DEDUCTIVE if component_id else CodeOrigin.INDUCTIVE,
+        component_id=component_id,
+        description=description or "",
+        color=color,
+        meta=meta,
     )
-    return Code(
-        id=row.id,
-        name=row.name,
-        parent_id=row.parent_id,
-        kind=row.kind,
-        origin=row.origin,
-        description=row.description,
-        color=row.color,
-        framework_component=component_ref(conn, row.component_id),
-        mapped_components=mapped,
-        guid=row.guid,
-        version=row.version,
-        path=code_path(conn, row.id),
-    )
+    for ref in maps_to or []:
+        q.add_mapping(conn, code_id, component_row(conn, ref).id)
+    return code_id
 
 
-def _find(conn: Connection, name: str, parent_id: int | None):
-    cond = t.codes.c.parent_id.is_(None) if parent_id is None else t.codes.c.parent_id == parent_id
-    return conn.execute(select(t.codes).where(t.codes.c.name == name, cond)).first()
-
-
-def _exists(conn: Connection, name: str) -> bool:
-    return conn.execute(select(t.codes.c.id).where(t.codes.c.name == name)).first() is not None
-
-
-def _next_position(conn: Connection, parent_id: int | None) -> int:
-    cond = t.codes.c.parent_id.is_(None) if parent_id is None else t.codes.c.parent_id == parent_id
-    return (conn.scalar(select(func.max(t.codes.c.position)).where(cond)) or 0) + 1
-
-
-def _checked(conn: Connection, ref: str, expected_version: int | None):
+def _checked(conn: Connection, ref: str | int, expected_version: int | None) -> Row:
     """The code, refusing a stale edit: someone changed it since the caller read it."""
     row = code_row(conn, ref)
     if expected_version is not None and row.version != expected_version:
@@ -411,19 +353,23 @@ def _checked(conn: Connection, ref: str, expected_version: int | None):
     return row
 
 
-def _touch(conn: Connection, code_id: int, **values) -> None:
-    conn.execute(
-        t.codes.update()
-        .where(t.codes.c.id == code_id)
-        .values(version=t.codes.c.version + 1, updated_at=now(), **values)
-    )
-
-
-def _map(conn: Connection, code_id: int, component_id: int) -> None:
-    exists = conn.execute(
-        select(t.code_mappings).where(
-            t.code_mappings.c.code_id == code_id, t.code_mappings.c.component_id == component_id
+def _parents_first(
+    rows: list[tuple[int, dict[str, str]]], where: str
+) -> list[tuple[int, dict[str, str]]]:
+    """The CSV's rows ordered so a parent named in the file comes before its children (a parent
+    not in the file must already exist); siblings keep the file's order. Refuses a cycle."""
+    first_row = {}
+    for i, (_line, row) in enumerate(rows):
+        first_row.setdefault(row["code"], i)
+    parent_of = {i: first_row.get(row.get("parent") or "") for i, (_line, row) in enumerate(rows)}
+    children = tree.children_of(parent_of)
+    order = [i for i, _depth in tree.walk(children.get(None, []), children)]
+    if len(order) < len(rows):
+        placed = set(order)
+        line, row = next(r for i, r in enumerate(rows) if i not in placed)
+        raise Conflict(
+            f"the code tree has a cycle through '{row['code']}'",
+            where=f"{where}:{line}",
+            hint="fix the parent column",
         )
-    ).first()
-    if not exists:
-        conn.execute(t.code_mappings.insert().values(code_id=code_id, component_id=component_id))
+    return [rows[i] for i in order]

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
+from caseframe.api.base import ProjectBase
 from caseframe.errors import InvalidInput, NotFound
 from caseframe.model import Memo
-from caseframe.store import schema as t
-from caseframe.store.core import new_guid, now
 from caseframe.store.lookup import case_row, code_row, document_row
+from caseframe.store.queries import memos as q
+from caseframe.util.names import closest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TARGETS = ("project", "document", "case", "code", "coding")
 
 
-def target_id(conn: Connection, target_type: str, target: str | int | None) -> int | None:
+def check_target_type(target_type: str) -> None:
     if target_type not in TARGETS:
-        raise InvalidInput(f"unknown memo target '{target_type}'", hint=f"use {', '.join(TARGETS)}")
+        near = closest(target_type, TARGETS)
+        guess = f"did you mean '{near[0]}'? " if near else ""
+        raise InvalidInput(
+            f"unknown memo target '{target_type}'", hint=f"{guess}use {', '.join(TARGETS)}"
+        )
+
+
+def target_id(conn: Connection, target_type: str, target: str | int | None) -> int | None:
+    """The id of what a memo is about, from what the user typed (a name, key, path or id)."""
+    check_target_type(target_type)
     if target_type == "project":
         return None
     if target is None:
@@ -29,15 +41,12 @@ def target_id(conn: Connection, target_type: str, target: str | int | None) -> i
         return case_row(conn, str(target)).id
     if target_type == "code":
         return code_row(conn, target).id
-    row = conn.execute(select(t.codings.c.id).where(t.codings.c.id == int(target))).first()
-    if row is None:
-        raise NotFound(f"unknown coding {target}")
-    return row.id
+    if not str(target).strip().isdigit() or not q.coding_exists(conn, int(target)):
+        raise NotFound(f"unknown coding {target}", hint="list them with 'caseframe codings list'")
+    return int(target)
 
 
-class MemosMixin:
-    store: Any
-
+class MemosMixin(ProjectBase):
     def add_memo(
         self,
         target_type: str,
@@ -45,49 +54,30 @@ class MemosMixin:
         text: str,
         author: str | None = None,
         title: str | None = None,
+        *,
+        actor: str | None = None,
     ) -> Memo:
         if not text.strip():
             raise InvalidInput("empty memo", hint="write the memo's text")
-        with self.store.transaction() as conn:
-            tid = target_id(conn, target_type, target)
-            stamp = now()
-            memo_id = conn.execute(
-                t.memos.insert().values(
-                    target_type=target_type,
-                    target_id=tid,
-                    title=title,
-                    text=text,
-                    author=author,
-                    guid=new_guid(),
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-            ).inserted_primary_key[0]
-        return Memo(memo_id, target_type, tid, text, author, title)
+        with self.writing(actor) as w:
+            memo = q.insert(
+                w.conn, target_type, target_id(w.conn, target_type, target), text, author, title
+            )
+            w.audit("add", "memo", memo.id, None, memo)
+        return Memo(memo.id, memo.target_type, memo.target_id, memo.text, memo.author, memo.title)
 
-    def memos_frame(self, target_type: str | None = None, target: str | int | None = None):
+    def memos_frame(
+        self, target_type: str | None = None, target: str | int | None = None
+    ) -> pd.DataFrame:
+        import pandas as pd
+
+        if target_type:
+            check_target_type(target_type)
         with self.store.read() as conn:
-            query = select(t.memos).order_by(t.memos.c.id)
-            if target_type:
-                query = query.where(t.memos.c.target_type == target_type)
-                if target is not None or target_type == "project":
-                    query = query.where(
-                        t.memos.c.target_id == target_id(conn, target_type, target)
-                        if target_type != "project"
-                        else t.memos.c.target_id.is_(None)
-                    )
-            rows = conn.execute(query).all()
+            of_target = bool(target_type) and (target is not None or target_type == "project")
+            tid = target_id(conn, target_type, target) if of_target else None
+            memos = q.load(conn, target_type, tid, of_target=of_target)
+        columns = ["id", "target_type", "target_id", "title", "text", "author"]
         return pd.DataFrame.from_records(
-            [
-                {
-                    "id": r.id,
-                    "target_type": r.target_type,
-                    "target_id": r.target_id,
-                    "title": r.title,
-                    "text": r.text,
-                    "author": r.author,
-                }
-                for r in rows
-            ],
-            columns=["id", "target_type", "target_id", "title", "text", "author"],
+            [{c: getattr(m, c) for c in columns} for m in memos], columns=columns
         )

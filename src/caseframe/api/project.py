@@ -161,7 +161,9 @@ class Project(
             return conn.scalar(select(t.project.c.name)) or self.config.get("name", "")
 
     def _seed(self, name: str) -> None:
+        """The project row and the built-in frameworks (not audited: nobody acted yet)."""
         from caseframe.frameworks.loader import builtin_frameworks
+        from caseframe.store.queries import frameworks
 
         with self.store.transaction() as conn:
             stamp = now()
@@ -177,4 +179,4 @@ class Project(
                 )
             )
             for fw in builtin_frameworks():
-                self._store_framework(conn, fw)
+                frameworks.insert(conn, fw)

@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 
 from caseframe.cli.app import JSON_OPTION, app, open_project
-from caseframe.cli.output import console, done, print_frame, print_json
-from caseframe.errors import InvalidInput
 
 cases_app = typer.Typer(help="Cases: region → site → respondent, with attributes.")
 app.add_typer(cases_app, name="cases")
 
 
 def _attrs(pairs: list[str]) -> dict[str, str]:
+    from caseframe.errors import InvalidInput
+
     out = {}
     for pair in pairs or []:
         if "=" not in pair:
@@ -34,6 +34,8 @@ def add(
     attr: list[str] = typer.Option(None, "--attr", help="NAME=VALUE, repeatable."),
 ) -> None:
     """Add one case."""
+    from caseframe.cli.output import done
+
     case = open_project(ctx).add_case(key, label, kind, parent, _attrs(attr))
     done(f"Added case {case.key} ({case.kind}).")
 
@@ -41,6 +43,8 @@ def add(
 @cases_app.command("import")
 def import_(ctx: typer.Context, csv_file: Path = typer.Argument(..., help="cases.csv")) -> None:
     """Add cases from a CSV: id, label, kind, parent and any attribute columns."""
+    from caseframe.cli.output import done
+
     added = open_project(ctx).import_cases(csv_file)
     done(f"Imported {len(added)} cases.")
 
@@ -52,6 +56,8 @@ def move(
     parent: str = typer.Option(None, "--parent", help="New parent (omit for the top level)."),
 ) -> None:
     """Move a case under another one."""
+    from caseframe.cli.output import done
+
     case = open_project(ctx).move_case(key, parent)
     done(f"Moved {case.key} under {case.parent_key or 'the top level'}.")
 
@@ -59,6 +65,8 @@ def move(
 @cases_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List cases with their (inherited) attributes."""
+    from caseframe.cli.output import print_frame, print_json
+
     frame = open_project(ctx).cases_frame()
     if as_json:
         print_json(frame)
@@ -69,6 +77,8 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 @cases_app.command("show")
 def show(ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """Show one case, its attributes (own and inherited), children and documents."""
+    from caseframe.cli.output import console, print_json
+
     project = open_project(ctx)
     case = project.case(key)
     frame = project.cases_frame()
@@ -116,6 +126,8 @@ def table(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The study's Table 1: per region, respondents, services and counts by an attribute."""
+    from caseframe.cli.output import console, print_frame, print_json
+
     result = open_project(ctx).case_table(by=by, group_kind=group)
     if as_json:
         print_json(result.to_dict())

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
-from rich.tree import Tree
 
 from caseframe.cli.app import JSON_OPTION, app, open_project
-from caseframe.cli.output import console, done, print_frame, print_json
 
 codes_app = typer.Typer(help="The code tree: theme → main category → category → code.")
 app.add_typer(codes_app, name="codes")
@@ -31,6 +28,8 @@ def add(
     ),
 ) -> None:
     """Add a code."""
+    from caseframe.cli.output import done
+
     code = open_project(ctx).add_code(name, parent, kind, description, color, component, maps_to)
     done(f"Added code {code.path} (id {code.id}, {code.origin}).")
 
@@ -42,6 +41,8 @@ def import_(
     framework: str = typer.Option("sis", "--framework", help="Column naming mapped components."),
 ) -> None:
     """Add codes from a CSV (parents may come in any order)."""
+    from caseframe.cli.output import done
+
     codes = open_project(ctx).import_codes(csv_file, framework)
     done(f"Imported {len(codes)} codes.")
 
@@ -49,6 +50,8 @@ def import_(
 @codes_app.command("add-framework")
 def add_framework(ctx: typer.Context, framework: str = typer.Argument(...)) -> None:
     """Create deductive codes for every component of a framework."""
+    from caseframe.cli.output import done
+
     codes = open_project(ctx).add_framework_codes(framework)
     done(f"Added {len(codes)} deductive codes.")
 
@@ -56,6 +59,8 @@ def add_framework(ctx: typer.Context, framework: str = typer.Argument(...)) -> N
 @codes_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List codes with their paths, origin, framework links and number of codings."""
+    from caseframe.cli.output import print_frame, print_json
+
     frame = open_project(ctx).codes_frame()
     if as_json:
         print_json(frame)
@@ -71,6 +76,11 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 @codes_app.command("tree")
 def tree(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Show the code tree."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from caseframe.cli.output import console, print_json
+
     codes = open_project(ctx).codes()
     if as_json:
         nodes = {c.id: {"id": c.id, "name": c.name, "kind": c.kind, "children": []} for c in codes}
@@ -96,6 +106,8 @@ def move(
     parent: str = typer.Option(None, "--parent", help="New parent (omit for the top level)."),
 ) -> None:
     """Move a code under another one."""
+    from caseframe.cli.output import done
+
     moved = open_project(ctx).move_code(code, parent)
     done(f"Moved to {moved.path}.")
 
@@ -105,6 +117,8 @@ def rename(
     ctx: typer.Context, code: str = typer.Argument(...), new_name: str = typer.Argument(...)
 ):
     """Rename a code (its codings stay)."""
+    from caseframe.cli.output import done
+
     renamed = open_project(ctx).rename_code(code, new_name)
     done(f"Renamed to {renamed.path}.")
 
@@ -112,6 +126,8 @@ def rename(
 @codes_app.command("merge")
 def merge(ctx: typer.Context, source: str = typer.Argument(...), target: str = typer.Argument(...)):
     """Merge SOURCE into TARGET: codings, children and mappings move; SOURCE is removed."""
+    from caseframe.cli.output import done
+
     merged = open_project(ctx).merge_codes(source, target)
     done(f"Merged into {merged.path}.")
 
@@ -123,5 +139,7 @@ def map_(
     components: list[str] = typer.Argument(..., help="e.g. sis:O4 sis:O2"),
 ) -> None:
     """Map an inductive code or category onto framework components."""
+    from caseframe.cli.output import done
+
     mapped = open_project(ctx).map_code(code, components)
     done(f"{mapped.path} → {', '.join(mapped.mapped_components)}")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from caseframe.cli.app import JSON_OPTION, app, open_project
-from caseframe.cli.output import console, done, print_frame, print_json
 
 fw_app = typer.Typer(help="Frameworks: SIS, CFIR 2.0, PSAT and your own.")
 app.add_typer(fw_app, name="framework")
@@ -17,6 +15,10 @@ app.add_typer(fw_app, name="framework")
 @fw_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List the frameworks in the project."""
+    import pandas as pd
+
+    from caseframe.cli.output import print_frame, print_json
+
     fws = open_project(ctx).frameworks()
     frame = pd.DataFrame.from_records(
         [
@@ -37,6 +39,9 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 @fw_app.command("show")
 def show(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """Show a framework's components by level (Table 2 for SIS)."""
+    import pandas as pd
+
+    from caseframe.cli.output import console, print_frame, print_json
     from caseframe.frameworks.loader import framework_to_dict
 
     fw = open_project(ctx).framework(name)
@@ -70,6 +75,8 @@ def add(
     replace: bool = typer.Option(False, "--replace", help="Update a framework you added before."),
 ) -> None:
     """Add your own framework from a YAML file."""
+    from caseframe.cli.output import done
+
     fw = open_project(ctx).add_framework(file, replace=replace)
     done(f"Added framework {fw.key} with {len(fw.components)} components.")
 
@@ -82,5 +89,7 @@ def protocol(
     out: Path = typer.Option(None, "--out", "-o", help="Output file (default: protocol-FW.FMT)."),
 ) -> None:
     """Write an interview guide from a framework, grouped by level."""
+    from caseframe.cli.output import done
+
     path = open_project(ctx).protocol(framework, fmt, out or Path(f"protocol-{framework}.{fmt}"))
     done(f"Wrote {path}")

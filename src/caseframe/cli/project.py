@@ -6,9 +6,7 @@ from pathlib import Path
 
 import typer
 
-from caseframe.api import Project
 from caseframe.cli.app import JSON_OPTION, app, open_project
-from caseframe.cli.output import done, print_frame, print_json
 
 
 @app.command()
@@ -18,6 +16,9 @@ def init(
     name: str = typer.Option(None, "--name", help="Project name (default: the folder's name)."),
 ) -> None:
     """Create a project (an SQLite store inside DIRECTORY, or a PostgreSQL database)."""
+    from caseframe.api import Project
+    from caseframe.cli.output import done
+
     project = Project.init(directory, db=db, name=name)
     where = "PostgreSQL" if db else str(directory / "project.sqlite")
     done(f"Created project '{project.name}' in {directory} (store: {where}).")
@@ -38,6 +39,8 @@ def memo_add(
     title: str = typer.Option(None, "--title"),
 ) -> None:
     """Write a memo."""
+    from caseframe.cli.output import done
+
     memo = open_project(ctx).add_memo(target_type, target, text, author, title)
     done(f"Memo {memo.id} added.")
 
@@ -50,6 +53,8 @@ def memo_list(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List memos."""
+    from caseframe.cli.output import print_frame, print_json
+
     frame = open_project(ctx).memos_frame(target_type, target)
     print_json(frame) if as_json else print_frame(frame, "Memos")
 
@@ -61,5 +66,7 @@ app.add_typer(coders_app, name="coders")
 @coders_app.command("list")
 def coders_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List coders."""
+    from caseframe.cli.output import print_frame, print_json
+
     frame = open_project(ctx).coders_frame()
     print_json(frame) if as_json else print_frame(frame, "Coders")

@@ -7,13 +7,11 @@ Every problem is reported with the file, the line and what to do.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from caseframe.errors import InvalidInput, NotFound
+from caseframe.util.csvfile import read_csv_rows
 
 REQUIRED_COLUMNS = {
     "codebook.csv": ("code",),
@@ -92,35 +90,15 @@ class CodedDataset:
         return [s for s in self.segments if s.split == name]
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) of a UTF-8 CSV, checking the required columns."""
+def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) of one of the dataset's CSV files, its required columns checked."""
     if not path.is_file():
         raise NotFound(
             f"required file {path.name} is missing",
             where=str(path.parent),
             hint="a coded-segment dataset needs codebook.csv, segments.csv and codings.csv",
         )
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InvalidInput(
-            "invalid UTF-8", where=f"{path}:{line}", hint="save the file as UTF-8"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    missing = [c for c in REQUIRED_COLUMNS[path.name] if c not in header]
-    if missing:
-        raise InvalidInput(
-            f"missing required column(s) {', '.join(missing)}",
-            where=f"{path}:1",
-            hint=f"the header must include {', '.join(REQUIRED_COLUMNS[path.name])}",
-        )
-    for row in reader:
-        # DictReader's line_num is the physical line where the record ended
-        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
+    return read_csv_rows(path, required=REQUIRED_COLUMNS[path.name])[1]
 
 
 def read_coded_dataset(folder: str | Path) -> CodedDataset:

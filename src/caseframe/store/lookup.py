@@ -1,24 +1,20 @@
 """Resolving what users type (a case key, a code name or path, a document name) to rows.
 
-One place for these lookups, so every interface reports an unknown name the same way.
+One place for these lookups, so every interface reports an unknown name the same way: the
+closest known names (`caseframe.util.names.unknown`) and the command that lists them all.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, Row, func, select
 
-from caseframe.errors import InvalidInput, NotFound
+from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.store import schema as t
 from caseframe.store.core import new_guid, now
+from caseframe.util import tree
+from caseframe.util.names import unknown
 
 PATH_SEPARATOR = "/"
-
-
-def _suggest(names: list[str], limit: int = 8) -> str:
-    if not names:
-        return "there are none yet"
-    shown = ", ".join(sorted(names)[:limit])
-    return f"known: {shown}{' …' if len(names) > limit else ''}"
 
 
 def case_row(conn: Connection, key: str) -> Row:
@@ -26,8 +22,8 @@ def case_row(conn: Connection, key: str) -> Row:
     if row is None:
         row = conn.execute(select(t.cases).where(func.lower(t.cases.c.key) == key.lower())).first()
     if row is None:
-        keys = list(conn.scalars(select(t.cases.c.key)))
-        raise NotFound(f"unknown case '{key}'", hint=_suggest(keys))
+        keys = conn.scalars(select(t.cases.c.key).order_by(t.cases.c.id))
+        raise unknown("case", key, keys, "caseframe cases list")
     return row
 
 
@@ -42,27 +38,28 @@ def document_row(conn: Connection, ref: str | int) -> Row:
         # allow the file name without extension
         candidates = conn.execute(select(t.documents.c.id, t.documents.c.name)).all()
         stem = [c for c in candidates if c.name.rsplit(".", 1)[0] == str(ref)]
-        if len(stem) == 1:
-            row = conn.execute(query.where(t.documents.c.id == stem[0].id)).first()
-        else:
-            raise NotFound(f"unknown document '{ref}'", hint=_suggest([c.name for c in candidates]))
+        if len(stem) != 1:
+            names = [c.name for c in candidates]
+            raise unknown("document", str(ref), names, "caseframe documents list")
+        row = conn.execute(query.where(t.documents.c.id == stem[0].id)).first()
     return row
 
 
 def code_path(conn: Connection, code_id: int) -> str:
-    parts: list[str] = []
-    seen: set[int] = set()
-    current: int | None = code_id
-    while current is not None and current not in seen:
-        seen.add(current)
-        row = conn.execute(
-            select(t.codes.c.name, t.codes.c.parent_id).where(t.codes.c.id == current)
-        ).first()
-        if row is None:
-            break
-        parts.append(row.name)
-        current = row.parent_id
-    return PATH_SEPARATOR.join(reversed(parts))
+    """'Theme/Main category/Category' of one code (one query up its ancestors)."""
+    c = t.codes.c
+    up = select(c.id, c.name, c.parent_id).where(c.id == code_id).cte("up", recursive=True)
+    up = up.union(select(c.id, c.name, c.parent_id).join(up, c.id == up.c.parent_id))
+    rows = conn.execute(select(up.c.id, up.c.name, up.c.parent_id)).all()
+    if not rows:
+        return ""
+    names = {r.id: r.name for r in rows}
+    parent_of = {r.id: r.parent_id for r in rows}
+    try:
+        chain = [code_id, *tree.ancestors(code_id, parent_of)]
+    except tree.CycleError as exc:
+        raise Conflict(f"the code tree has a cycle through code id {exc.node}") from None
+    return PATH_SEPARATOR.join(names[i] for i in reversed(chain) if i in names)
 
 
 def code_row(conn: Connection, ref: str | int) -> Row:
@@ -70,7 +67,7 @@ def code_row(conn: Connection, ref: str | int) -> Row:
     if isinstance(ref, int):
         row = conn.execute(select(t.codes).where(t.codes.c.id == ref)).first()
         if row is None:
-            raise NotFound(f"unknown code id {ref}")
+            raise NotFound(f"unknown code id {ref}", hint="list them with 'caseframe codes list'")
         return row
     ref = ref.strip()
     rows = conn.execute(select(t.codes).where(t.codes.c.name == ref)).all()
@@ -100,8 +97,28 @@ def code_row(conn: Connection, ref: str | int) -> Row:
             parent_id = row.id
         if row is not None:
             return row
-    names = list(conn.scalars(select(t.codes.c.name)))
-    raise NotFound(f"unknown code '{ref}'", hint=_suggest(names))
+    raise unknown(
+        "code", ref, _code_names(conn, by_path=PATH_SEPARATOR in ref), "caseframe codes list"
+    )
+
+
+def _code_names(conn: Connection, by_path: bool) -> list[str]:
+    """Every code's name, or (for a typed path) every code's path, in tree order."""
+    rows = conn.execute(
+        select(t.codes.c.id, t.codes.c.name, t.codes.c.parent_id).order_by(
+            t.codes.c.position, t.codes.c.id
+        )
+    ).all()
+    if not by_path:
+        return [r.name for r in rows]
+    names = {r.id: r.name for r in rows}
+    children = tree.children_of({r.id: r.parent_id for r in rows})
+    paths: dict[int, str] = {}
+    parent_of = {r.id: r.parent_id for r in rows}
+    for node, _depth in tree.walk(children.get(None, []), children):
+        parent = parent_of[node]
+        paths[node] = names[node] if parent is None else f"{paths[parent]}/{names[node]}"
+    return list(paths.values())
 
 
 def coder_row(conn: Connection, name: str, *, create: bool = False, kind: str = "human") -> Row:
@@ -114,8 +131,8 @@ def coder_row(conn: Connection, name: str, *, create: bool = False, kind: str = 
         )
         row = conn.execute(select(t.coders).where(t.coders.c.name == name)).first()
     if row is None:
-        names = list(conn.scalars(select(t.coders.c.name)))
-        raise NotFound(f"unknown coder '{name}'", hint=_suggest(names))
+        names = conn.scalars(select(t.coders.c.name).order_by(t.coders.c.id))
+        raise unknown("coder", name, names, "caseframe coders list")
     return row
 
 
@@ -124,8 +141,8 @@ def framework_row(conn: Connection, key: str) -> Row:
         select(t.frameworks).where(func.lower(t.frameworks.c.key) == key.lower())
     ).first()
     if row is None:
-        keys = list(conn.scalars(select(t.frameworks.c.key)))
-        raise NotFound(f"unknown framework '{key}'", hint=_suggest(keys))
+        keys = conn.scalars(select(t.frameworks.c.key).order_by(t.frameworks.c.id))
+        raise unknown("framework", key, keys, "caseframe framework list")
     return row
 
 
@@ -140,23 +157,25 @@ def component_row(conn: Connection, ref: str, default_framework: str | None = No
             f"component '{ref}' names no framework", hint="write it as FRAMEWORK:ID, e.g. sis:O10"
         )
     fw = framework_row(conn, fw_key)
+    fc = t.framework_components.c
+    comp_key = comp_key.strip()
     row = conn.execute(
         select(t.framework_components).where(
-            t.framework_components.c.framework_id == fw.id,
-            func.lower(t.framework_components.c.key) == comp_key.strip().lower(),
+            fc.framework_id == fw.id, func.lower(fc.key) == comp_key.lower()
         )
     ).first()
     if row is None:
-        keys = list(
-            conn.scalars(
-                select(t.framework_components.c.key).where(
-                    t.framework_components.c.framework_id == fw.id
-                )
-            )
-        )
-        raise NotFound(
-            f"unknown component '{comp_key}' in framework '{fw.key}'", hint=_suggest(keys, 30)
-        )
+        comps = conn.execute(
+            select(fc.key, fc.name).where(fc.framework_id == fw.id).order_by(fc.position, fc.id)
+        ).all()
+        # someone who types a component's name is told its id
+        named = [c.key for c in comps if c.name.casefold() == comp_key.casefold()]
+        listing = f"caseframe framework show {fw.key}"
+        if named:
+            hint = f"name it by its id: '{named[0]}' (list them all with '{listing}')"
+        else:
+            hint = unknown("component", comp_key, [c.key for c in comps], listing).hint
+        raise NotFound(f"unknown component '{comp_key}' in framework '{fw.key}'", hint=hint)
     return row
 
 
