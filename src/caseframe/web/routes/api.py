@@ -7,7 +7,6 @@ over someone else's change. Every change is written to the audit log.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -191,9 +190,13 @@ def memos(
 def add_memo(body: MemoIn, request: Request, user: User = Depends(coder)):
     project = _web(request).project
     memo = project.add_memo(
-        body.target_type, body.target_id, body.text, author=user.name, title=body.title
+        body.target_type,
+        body.target_id,
+        body.text,
+        author=user.name,
+        title=body.title,
+        actor=user.name,
     )
-    project.audit(user.name, "add", "memo", memo.id, None, asdict(memo))
     return plain(memo)
 
 
@@ -214,37 +217,35 @@ def coders(request: Request, user: User = Depends(viewer)):
 def add_code(body: CodeIn, request: Request, user: User = Depends(owner)):
     project = _web(request).project
     code = project.add_code(
-        body.name, body.parent_id, body.kind, body.description, body.color or None
+        body.name,
+        body.parent_id,
+        body.kind,
+        body.description,
+        body.color or None,
+        actor=user.name,
     )
-    project.audit(user.name, "add", "code", code.id, None, asdict(code))
     return plain(code)
 
 
 @router.post("/codes/{code_id}/rename")
 def rename_code(code_id: int, body: Rename, request: Request, user: User = Depends(owner)):
     project = _web(request).project
-    before = project.code(code_id)
-    after = project.rename_code(code_id, body.name, expected_version=body.version)
-    project.audit(user.name, "rename", "code", code_id, asdict(before), asdict(after))
+    after = project.rename_code(code_id, body.name, expected_version=body.version, actor=user.name)
     return plain(after)
 
 
 @router.post("/codes/{code_id}/move")
 def move_code(code_id: int, body: Move, request: Request, user: User = Depends(owner)):
     project = _web(request).project
-    before = project.code(code_id)
-    after = project.move_code(code_id, body.parent_id, expected_version=body.version)
-    project.audit(user.name, "move", "code", code_id, asdict(before), asdict(after))
+    after = project.move_code(
+        code_id, body.parent_id, expected_version=body.version, actor=user.name
+    )
     return plain(after)
 
 
 @router.post("/codes/{code_id}/merge")
 def merge_codes(code_id: int, body: Merge, request: Request, user: User = Depends(owner)):
     project = _web(request).project
-    before = project.code(code_id)
     target = project.code(body.into_id)
-    after = project.merge_codes(code_id, target.id, expected_version=body.version)
-    project.audit(
-        user.name, "merge", "code", code_id, asdict(before), {"merged_into": asdict(after)}
-    )
+    after = project.merge_codes(code_id, target.id, expected_version=body.version, actor=user.name)
     return plain(after)
