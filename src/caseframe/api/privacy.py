@@ -149,7 +149,7 @@ class PrivacyMixin(ProjectBase):
             out = {row.name: row.text for row in pq.documents(conn, documents)}
             if fields:
                 for table, column in FIELDS:
-                    for pk, value in pq.column_values(conn, table, column):
+                    for _t, _c, pk, value in pq.column_values(conn, table, column):
                         if isinstance(value, str) and value.strip():
                             out[field_ref(table, column, pk)] = value
         return out
@@ -216,8 +216,15 @@ class PrivacyMixin(ProjectBase):
         that must stay unique); the key is saved; then the store changes in one transaction.
         """
         from caseframe.privacy import accepted_by_document, read_review
-        from caseframe.privacy.plan import check_distinct_names, check_distinct_texts
-        from caseframe.privacy.targets import IDENTIFIERS
+        from caseframe.privacy.corpus import Scrubber
+        from caseframe.privacy.plan import (
+            check_distinct_names,
+            check_distinct_texts,
+            plan_field,
+            renamed_identifiers,
+        )
+        from caseframe.privacy.propagate import Vocabulary
+        from caseframe.privacy.targets import AUTO_FIELDS, parse_ref
 
         items = read_review(review) if isinstance(review, str | Path) else list(review)
         accepted = accepted_by_document(items)
@@ -231,21 +238,16 @@ class PrivacyMixin(ProjectBase):
                 if name in docs
             ]
             check_distinct_texts(plans, pq.content_hashes(w.conn))
-            fields = {
-                _target(ref): _plan_field(w.conn, ref, dets, book)
-                for ref, dets in accepted.items()
-                if ref not in docs
-            }
-            for (table, column), scope in IDENTIFIERS.items():
-                renamed = {
-                    ":".join(pk): new
-                    for (tb, col, pk), new in fields.items()
-                    if (tb, col) == (table, column)
-                }
-                if renamed:
-                    current = pq.scoped_values(w.conn, table, column, scope)
-                    check_distinct_names(table.replace("_", " "), current, renamed)
-            auto = _scrubbed_values(w.conn, key, book, [r.text for r in docs.values()])
+            fields = {}  # (table, column, pk) -> new value
+            for ref, dets in accepted.items():
+                if ref not in docs:
+                    target = parse_ref(ref)
+                    fields[target] = plan_field(ref, pq.field_value(w.conn, *target), dets, book)
+            for (table, column, scope), renamed in renamed_identifiers(fields).items():
+                current = pq.scoped_values(w.conn, table, column, scope)
+                check_distinct_names(table, current, renamed)
+            scrub = Scrubber(key.registry, book, Vocabulary(r.text for r in docs.values()))
+            auto = scrub.fields(pq.column_values(w.conn, tb, col) for tb, col in AUTO_FIELDS)
             key.book = book
             key.save()  # before the store changes: no pseudonym the key cannot explain
             for plan in plans:
@@ -387,41 +389,3 @@ class PrivacyMixin(ProjectBase):
     def compact_store(self) -> None:
         """Make deleted text unrecoverable from the store's files (see `Store.compact`)."""
         self.store.compact()
-
-
-def _plan_field(conn, ref: str, dets, book) -> str:
-    """The new value of a reviewed field."""
-    from caseframe.privacy import pseudonymise
-
-    value = pq.field_value(conn, *_target(ref))
-    if value is None:
-        raise NotFound(f"no document or field '{ref}' in the project")
-    try:
-        return pseudonymise(value, dets, book)[0]
-    except (Conflict, InvalidInput) as exc:
-        raise type(exc)(f"{ref}: {exc.message}", hint=exc.hint) from None
-
-
-def _target(ref: str) -> tuple[str, str, tuple[str, ...]]:
-    from caseframe.privacy.targets import parse_ref
-
-    return parse_ref(ref)
-
-
-def _scrubbed_values(conn, key, book, texts: list[str]) -> dict[tuple, Any]:
-    """{(table, column, pk): new value} for the fields scrubbed automatically."""
-    from caseframe.privacy.corpus import Scrubber
-    from caseframe.privacy.propagate import Vocabulary
-    from caseframe.privacy.targets import AUTO_JSON, AUTO_TEXT, OPAQUE_SETTINGS
-
-    scrub = Scrubber(key.registry, book, Vocabulary(texts))
-    out: dict[tuple, Any] = {}
-    for table, column in AUTO_TEXT + AUTO_JSON:
-        for pk, value in pq.column_values(conn, table, column):
-            if table == "settings" and pk[0] in OPAQUE_SETTINGS:
-                continue
-            is_json = (table, column) in AUTO_JSON
-            new = scrub.json(value) if is_json else scrub(value, identifier=True)
-            if new != value:
-                out[(table, column, tuple(str(v) for v in pk))] = new
-    return out

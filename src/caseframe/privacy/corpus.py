@@ -16,6 +16,7 @@ from caseframe.privacy.detect import Detection, detections, detector_hits, found
 from caseframe.privacy.hit import NAME_CATEGORIES, Hit
 from caseframe.privacy.propagate import FoundNames, Vocabulary, hits_in_identifier
 from caseframe.privacy.registry import Registry, normalise_value
+from caseframe.privacy.targets import AUTO_JSON, OPAQUE_SETTINGS
 
 if TYPE_CHECKING:
     from caseframe.privacy.ner import NerFunction
@@ -101,6 +102,24 @@ class Scrubber:
         if isinstance(value, dict):
             return {self(k) if isinstance(k, str) else k: self.json(v) for k, v in value.items()}
         return value
+
+    def fields(
+        self, columns: Iterable[Iterable[tuple[str, str, tuple, object]]]
+    ) -> dict[tuple, object]:
+        """{(table, column, pk as text): new value} for the (table, column, pk, value) rows
+        that change; JSON columns are walked, opaque settings left alone."""
+        out: dict[tuple, object] = {}
+        for rows in columns:
+            for table, column, pk, value in rows:
+                if table == "settings" and pk[0] in OPAQUE_SETTINGS:
+                    continue
+                if (table, column) in AUTO_JSON:
+                    new = self.json(value)
+                else:
+                    new = self(value, identifier=True) if isinstance(value, str) else value
+                if new != value:
+                    out[(table, column, tuple(str(v) for v in pk))] = new
+        return out
 
     def file_name(self, name: str) -> str:
         """A file name with known names replaced and no path separator left in it."""

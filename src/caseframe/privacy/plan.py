@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from caseframe.errors import Conflict, InvalidInput
+from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.privacy.apply import pseudonymise
 from caseframe.privacy.detect import Detection
 from caseframe.privacy.pseudonyms import PseudonymBook
+from caseframe.privacy.targets import IDENTIFIERS
 
 Span = tuple[int, int, int]  # (row id, start, end)
 
@@ -64,6 +65,16 @@ def plan_document(
     return DocumentPlan(doc_id, name, new_text, content_hash(new_text), word_count(new_text), moved)
 
 
+def plan_field(ref: str, value: str | None, accepted: list[Detection], book: PseudonymBook) -> str:
+    """The new value of a reviewed field (`ref` names it in errors; None: it is gone)."""
+    if value is None:
+        raise NotFound(f"no document or field '{ref}' in the project")
+    try:
+        return pseudonymise(value, accepted, book)[0]
+    except (Conflict, InvalidInput) as exc:
+        raise type(exc)(f"{ref}: {exc.message}", hint=exc.hint) from None
+
+
 def check_distinct_texts(
     plans: Iterable[DocumentPlan], hashes: Mapping[int, tuple[str, str]]
 ) -> None:
@@ -96,3 +107,16 @@ def check_distinct_names(
                 hint="reject one of the name replacements or rename one of them first",
             )
         seen[(scope, new)] = key
+
+
+def renamed_identifiers(
+    fields: Mapping[tuple[str, str, tuple[str, ...]], str],
+) -> dict[tuple[str, str, str | None], dict[str, str]]:
+    """The planned new values of unique names, per (table, column, scope column), keyed by
+    the row's primary key as text (as `check_distinct_names` expects)."""
+    out: dict[tuple[str, str, str | None], dict[str, str]] = {}
+    for (table, column, pk), new in fields.items():
+        if (table, column) in IDENTIFIERS:
+            scope = IDENTIFIERS[(table, column)]
+            out.setdefault((table, column, scope), {})[":".join(pk)] = new
+    return out

@@ -46,6 +46,7 @@ AUTO_TEXT: tuple[tuple[str, str], ...] = (
     ("meaning_units", "speaker"),
     ("memos", "author"),
     ("audit_log", "actor"),
+    ("audit_log", "entity_id"),  # case keys and document names
 )
 AUTO_JSON: tuple[tuple[str, str], ...] = (
     ("audit_log", "before"),
@@ -55,6 +56,7 @@ AUTO_JSON: tuple[tuple[str, str], ...] = (
     ("settings", "value"),
     ("project", "settings"),
 )
+AUTO_FIELDS = AUTO_TEXT + AUTO_JSON
 OPAQUE_SETTINGS = {"web.session_secret"}  # random tokens, not text: never rewritten
 
 _REF = re.compile(r"^(?P<table>[a-z_]+)\.(?P<column>[a-z_]+)#(?P<pk>[0-9A-Za-z_:.\-]+)$")

@@ -6,7 +6,7 @@ their primary key, given as strings the way a review list writes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, bindparam, delete, select, update
@@ -48,13 +48,14 @@ def documents(conn: Connection, names: Sequence[str] | None = None) -> list[Row]
     return list(conn.execute(select(d.id, d.name, d.text, d.content_hash).order_by(d.name)))
 
 
-def column_values(conn: Connection, table_name: str, column: str) -> Iterator[tuple[tuple, Any]]:
-    """(primary key, value) of every row with a value in the column, in key order."""
+def column_values(
+    conn: Connection, table_name: str, column: str
+) -> list[tuple[str, str, tuple, Any]]:
+    """(table, column, primary key, value) of every row with a value there, in key order."""
     tb = table(table_name)
     pk = list(tb.primary_key.columns)
-    for row in conn.execute(select(*pk, tb.c[column]).order_by(*pk)):
-        if row[-1] is not None:
-            yield tuple(row[:-1]), row[-1]
+    rows = conn.execute(select(*pk, tb.c[column]).order_by(*pk))
+    return [(table_name, column, tuple(r[:-1]), r[-1]) for r in rows if r[-1] is not None]
 
 
 def field_value(conn: Connection, table_name: str, column: str, pk: Sequence[Any]) -> Any:
