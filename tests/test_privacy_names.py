@@ -213,3 +213,26 @@ def test_a_rename_that_would_clash_changes_nothing(project, tmp_path):
         project.apply_privacy_review(key, items)
     assert sorted(project.documents_frame()["name"]) == ["Karin.txt", "[Person 1].txt"]
     assert now()  # the store still opens and reads
+
+
+def test_annomi_project_scan_proposes_no_ordinary_word(shared):
+    """All 133 AnnoMI transcripts as one project: names found once are spread to the other
+    transcripts, but not onto "mark the form", "a green light", "those jeans" or "nick a car",
+    which the earlier case-insensitive rule proposed as persons (bench/privacy_precision.py)."""
+    import pandas as pd
+
+    df = pd.read_csv(
+        shared / "data" / "annomi" / "AnnoMI-full.csv", dtype=str, keep_default_na=False
+    )
+    rows = df.drop_duplicates(["transcript_id", "utterance_id"]).copy()
+    rows["order"] = rows["utterance_id"].astype(int)
+    texts = {
+        tid: "\n".join(g.sort_values("order")["utterance_text"])
+        for tid, g in rows.groupby("transcript_id")
+    }
+    found = scan_corpus(texts, Registry(), PseudonymBook())
+    persons = [(ref, d.text) for ref, ds in found.items() for d in ds if d.category == "person"]
+    assert len(persons) == 204
+    assert all(text[0].isupper() for _ref, text in persons)
+    assert ("121", "Green") not in persons  # "Green Prescriptions": beside a capitalised word
+    assert sum(ref == "12" and text == "Sarah" for ref, text in persons) == 4  # spread in
