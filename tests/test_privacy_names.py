@@ -236,3 +236,32 @@ def test_annomi_project_scan_proposes_no_ordinary_word(shared):
     assert all(text[0].isupper() for _ref, text in persons)
     assert ("121", "Green") not in persons  # "Green Prescriptions": beside a capitalised word
     assert sum(ref == "12" and text == "Sarah" for ref, text in persons) == 4  # spread in
+
+
+@pytest.mark.postgres
+def test_apply_and_compact_on_postgresql(tmp_path, pg_database):
+    """The same apply on PostgreSQL: one transaction, then VACUUM FULL outside it."""
+    from sqlalchemy import text
+
+    from caseframe.api import Project
+
+    project = Project.init(tmp_path / "pg", db=pg_database)
+    try:
+        src = tmp_path / "src"
+        src.mkdir()
+        (src / "Karin_Lindqvist.txt").write_text(TEXT.format(n=1), encoding="utf-8")
+        assert all(r.ok for r in project.import_documents([src / "Karin_Lindqvist.txt"]))
+        project.add_code("Karins oro")
+        key = KeyFile.create(tmp_path / "k.cfkey", PASS, scrypt_n=2**14)
+        project.register_name(key, "Karin Lindqvist", "respondent", "Respondent K", ["Karin"])
+        filenode = "SELECT pg_relation_filenode('documents')"
+        with project.store.engine.connect() as conn:
+            before = conn.execute(text(filenode)).scalar()
+        summary = project.apply_privacy_review(key, project.privacy_scan(key))
+        assert summary.documents == 1 and summary.fields == 2  # document name, code name
+        assert list(project.documents_frame()["name"]) == ["[Respondent K].txt"]
+        assert "[Respondent K]s oro" in set(project.codes_frame()["name"])
+        with project.store.engine.connect() as conn:  # VACUUM FULL wrote the table anew
+            assert conn.execute(text(filenode)).scalar() != before
+    finally:
+        project.close()
