@@ -357,3 +357,67 @@ def test_examples_in_docs_load():
         "stöd",
     )
     assert load_framework_text(blocks[0], "docs").components[0].questions
+
+
+# ---------------------------------------------------------------- checks by the pydantic schema
+
+MORE_MALFORMED = [
+    (
+        "key: x\nname: X\nscale: {min: a, max: 3}\ncomponents:\n  - {id: A, name: a, level: L}\n",
+        3,
+        "scale min must be a whole number",
+    ),
+    (
+        "key: x\nname: X\nscale:\n  min: 0\n  max: 3\n  anchors:\n    0: none\n    5: too\n"
+        "components:\n  - {id: A, name: a, level: L}\n",
+        8,
+        "scale anchor 5 lies outside 0..3",
+    ),
+    ("key: x\nname: X\nname: Y\ncomponents: []\n", 3, "has the key 'name' twice"),
+    ("key: x\nname: [X]\ncomponents:\n  - {id: A, name: a, level: L}\n", 2, "must be text"),
+    (
+        "key: x\nname: X\ncomponents:\n  - id: A\n    name: a\n    level: L\n"
+        "    questions:\n      - fine?\n      - [nested]\n",
+        9,
+        "an item of questions of component A must be text",
+    ),
+    ("key: x\nname: X\ncomponents:\n  - id: A\n    name:\n    level: L\n", 5, "is empty"),
+    ("key: x\nname: X\nformat: 2\ncomponents: [{id: A, name: a, level: L}]\n", 3, "format"),
+    (
+        "key: x\nname: X\nscale: {min: 0, max: 3}\nlevels: [{name: A}, {name: B}]\ncomponents:\n"
+        "  - {id: A, name: a, level: A, parent: B}\n  - {id: B, name: b, level: B}\n",
+        6,
+        "its parent B is in 'B'",
+    ),
+    ("- a\n- b\n", 1, "must be a mapping"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "problem"), MORE_MALFORMED)
+def test_schema_problems_name_their_line(text, line, problem):
+    with pytest.raises(InvalidInput) as err:
+        load_framework_text(text, "mine.yaml")
+    assert err.value.where == f"mine.yaml:{line}"
+    assert problem in err.value.message
+
+
+def test_own_keys_are_ignored_and_single_texts_are_lists():
+    fw = load_framework_text(
+        "key: x\nname: X\nx-note: mine\ncomponents:\n"
+        "  - id: A\n    name: a\n    level: L\n    x-draft: true\n    questions: Why?\n",
+        "inline",
+    )
+    assert fw.component("A").questions == ("Why?",)
+
+
+def test_importing_the_frameworks_does_not_import_pydantic():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, caseframe.frameworks; "
+        "assert 'pydantic' not in sys.modules, 'pydantic imported'; "
+        "caseframe.frameworks.builtin_framework('psat'); "
+        "assert 'pydantic' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

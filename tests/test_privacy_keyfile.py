@@ -45,12 +45,56 @@ def test_round_trip(saved):
     assert [a.value for a in key.book.reidentify("[Phone]")] == ["070-123 45 67"]
 
 
+# Every real value and label the key holds, as it would appear in plain text.
+SECRETS = (
+    "Anna Berg",
+    "Anna",
+    "Solgården",
+    "Solg",
+    "070-123 45 67",
+    "070",
+    "Manager A3",
+    "Manager",
+)
+_BINARY_FIELDS = {("kdf", "salt"), ("nonce",), ("ciphertext",)}
+
+
+def _readable_and_binary(envelope: dict, path: tuple = ()) -> tuple[list[str], list[bytes]]:
+    """The envelope's readable strings (keys and plain values) and its decoded binary fields."""
+    readable: list[str] = []
+    binary: list[bytes] = []
+    for name, value in envelope.items():
+        readable.append(name)
+        where = (*path, name)
+        if isinstance(value, dict):
+            more_readable, more_binary = _readable_and_binary(value, where)
+            readable += more_readable
+            binary += more_binary
+        elif where in _BINARY_FIELDS:
+            binary.append(base64.b64decode(value, validate=True))
+        else:
+            readable.append(str(value))
+    return readable, binary
+
+
 def test_file_is_private_and_reveals_nothing(saved):
+    """No secret in the readable parts, none in the decoded salt, nonce and ciphertext.
+
+    The base64 text itself is random, so any short string ("070") turns up in it by chance;
+    what matters is that the readable header holds no secret and the binary fields do not hold
+    the plaintext. Whole values of 9+ bytes appear in random bytes with odds below 2**-60.
+    """
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     raw = saved.read_bytes()
-    for secret in (b"Anna", b"Solg", "Solgården".encode(), b"070", b"Manager"):
-        assert secret not in raw
     envelope = json.loads(raw)
+    assert set(envelope) == {"format", "version", "kdf", "cipher", "nonce", "ciphertext"}
+    readable, binary = _readable_and_binary(envelope)
+    for secret in SECRETS:
+        assert not any(secret.casefold() in text.casefold() for text in readable), secret
+        if len(secret.encode()) >= 9:
+            assert not any(secret.encode() in data for data in binary), secret
+    plaintext = KeyFile.open(saved, PASSPHRASE)  # the secrets are in there, encrypted
+    assert plaintext.book.lookup("Anna Berg", "respondent") == "[Manager A3]"
     assert envelope["format"] == "caseframe-key" and envelope["version"] == 1
     assert envelope["kdf"]["name"] == "scrypt" and envelope["kdf"]["n"] == SCRYPT_N == 2**17
     assert len(base64.b64decode(envelope["kdf"]["salt"])) == 16

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from caseframe.privacy.hit import NAME_CATEGORIES, Hit
 from caseframe.privacy.ner import NerFunction
 from caseframe.privacy.patterns import PATTERN_PRIORITY, find_patterns
-from caseframe.privacy.registry import Registry, normalise_value
+from caseframe.privacy.propagate import FoundNames, Vocabulary
+from caseframe.privacy.registry import Registry
 
 CONTEXT_CHARS = 40
 _SOURCE_RANK = {"registry": 0, "pattern": 1, "ner": 2, "propagated": 3}
@@ -46,8 +47,22 @@ def scan(
 
     With `propagate`, a name that a pattern or NER found once ("Hi, Donna") is also looked for
     everywhere else in the text, like a registry entry, but only where it is capitalised
-    ("Donna's", not the word "mark" after "Hi, Mark").
+    ("Donna's", not the word "mark" after "Hi, Mark"), and a name the text also writes as a
+    lower-case word only mid-sentence (`caseframe.privacy.propagate`).
     """
+    hits = detector_hits(text, registry, patterns, ner)
+    if propagate:
+        hits += _propagate(text, hits)
+    return detections(text, hits, context_chars)
+
+
+def detector_hits(
+    text: str,
+    registry: Registry | None = None,
+    patterns: bool | Iterable[str] = True,
+    ner: NerFunction | None = None,
+) -> list[Hit]:
+    """Every hit of the registry, the patterns and NER; overlaps not yet resolved."""
     hits: list[Hit] = []
     if registry is not None:
         hits += registry.find(text)
@@ -55,27 +70,28 @@ def scan(
         hits += find_patterns(text, None if patterns is True else patterns)
     if ner is not None:
         hits += ner(text)
-    if propagate:
-        hits += _propagate(text, hits)
-    chosen = resolve_overlaps(hits)
-    return [_detection(text, h, context_chars) for h in chosen]
+    return hits
+
+
+def detections(
+    text: str, hits: Iterable[Hit], context_chars: int = CONTEXT_CHARS
+) -> list[Detection]:
+    """One detection per stretch of text (overlaps resolved), in text order."""
+    return [_detection(text, h, context_chars) for h in resolve_overlaps(hits)]
 
 
 def _propagate(text: str, hits: list[Hit]) -> list[Hit]:
-    found = Registry()
-    seen: dict[str, Hit] = {}
-    for hit in hits:
-        if hit.category in NAME_CATEGORIES and hit.source != "registry":
-            key = normalise_value(hit.value)
-            if key and key not in seen:
-                seen[key] = hit
-                found.add(hit.value, hit.category)
-    out = []
-    for extra in found.find(text):
-        origin = seen[normalise_value(extra.value)]
-        if text[extra.start].isupper():
-            out.append(extra._replace(source=f"propagated:{origin.source}"))
-    return out
+    found = FoundNames.build(found_names(hits, home=""), Vocabulary([text]))
+    return found.find(text, home="") if found else []
+
+
+def found_names(
+    hits: Iterable[Hit], home: str | None
+) -> Iterator[tuple[str, str, str, str | None]]:
+    """(value, category, detector, home) of the names a pattern or NER found."""
+    for h in hits:
+        if h.category in NAME_CATEGORIES and h.source != "registry":
+            yield h.value, h.category, h.source, home
 
 
 def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:

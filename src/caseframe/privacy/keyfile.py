@@ -151,6 +151,18 @@ class KeyFile:
         envelope = {**_header(self._kdf), "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
         _write_private(self.path, (json.dumps(envelope, indent=1) + "\n").encode("ascii"))
 
+    def add_names(self, staged: Registry) -> None:
+        """Add registry entries and their fixed labels, then save; all or nothing.
+
+        The labels are registered on a copy of the book first, so a clash (a label another
+        value already has) raises before the key changes.
+        """
+        book = self.book.copy()
+        book.register(staged)
+        self.registry.extend(staged.entries)
+        self.book = book
+        self.save()
+
     def change_passphrase(self, new_passphrase: str) -> None:
         kdf = {**self._kdf, "salt": _b64(secrets.token_bytes(16))}
         key = _derive(new_passphrase, kdf)

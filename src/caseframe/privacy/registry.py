@@ -85,6 +85,10 @@ class Registry:
         self._compiled = None
         return entry
 
+    def extend(self, entries: Iterable[RegistryEntry]) -> None:
+        self.entries.extend(entries)
+        self._compiled = None
+
     # -- CSV lists --------------------------------------------------------------------------
 
     def load_csv(self, path: str | Path) -> int:

@@ -60,5 +60,34 @@ class Store:
         with self.engine.connect() as conn:
             yield conn
 
+    def compact(self) -> None:
+        """Rewrite the store's files so that deleted or replaced text cannot be read back.
+
+        SQLite: checkpoint and truncate the write-ahead log, VACUUM (every page is rewritten, so
+        free pages holding old text are gone), truncate the log again; pooled connections are
+        then closed so none keeps an old page. PostgreSQL: VACUUM FULL of the project's tables,
+        outside a transaction (VACUUM refuses to run inside one); the server's own WAL archive
+        and backups are beyond caseframe's reach.
+        """
+        if self.dialect == "sqlite":
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.execute("VACUUM")
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.close()
+            finally:
+                raw.close()
+            self.engine.dispose()
+        elif self.dialect == "postgresql":
+            from caseframe.store.schema import metadata
+
+            names = sorted(metadata.tables)
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                preparer = conn.dialect.identifier_preparer
+                conn.exec_driver_sql("VACUUM FULL " + ", ".join(preparer.quote(n) for n in names))
+
     def close(self) -> None:
         self.engine.dispose()
