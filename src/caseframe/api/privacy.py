@@ -133,9 +133,31 @@ class PrivacyMixin(ProjectBase):
                 staged.add(row.value, cat, label, where=f"case {row.key}")
             key.add_names(staged)
             pq.delete_attribute(w.conn, attribute_id)
-            w.audit("names_to_key", "attribute", attribute_id, None, {"names": len(staged)})
+            # the names were audited when the cases were written: take them out of the log too
+            scrubbed = self._scrub_unreviewed(w.conn, key.registry, key.book)
+            w.audit(
+                "names_to_key",
+                "attribute",
+                attribute_id,
+                None,
+                {"names": len(staged), "scrubbed": scrubbed},
+            )
         self.store.compact()
         return list(staged.entries)
+
+    @staticmethod
+    def _scrub_unreviewed(conn, registry, book) -> int:
+        """Replace every value the key knows in the fields no one reviews line by line
+        (speakers, authors, the audit log, metadata); returns how many values changed."""
+        from caseframe.privacy.corpus import Scrubber
+        from caseframe.privacy.propagate import Vocabulary
+        from caseframe.privacy.targets import AUTO_FIELDS
+
+        scrub = Scrubber(registry, book, Vocabulary(r.text for r in pq.documents(conn)))
+        auto = scrub.fields(pq.column_values(conn, tb, col) for tb, col in AUTO_FIELDS)
+        for (table, column, pk), value in auto.items():
+            pq.set_value(conn, table, column, pk, value)
+        return len(auto)
 
     # -- scanning -------------------------------------------------------------------------------
 
@@ -216,15 +238,13 @@ class PrivacyMixin(ProjectBase):
         that must stay unique); the key is saved; then the store changes in one transaction.
         """
         from caseframe.privacy import accepted_by_document, read_review
-        from caseframe.privacy.corpus import Scrubber
         from caseframe.privacy.plan import (
             check_distinct_names,
             check_distinct_texts,
             plan_field,
             renamed_identifiers,
         )
-        from caseframe.privacy.propagate import Vocabulary
-        from caseframe.privacy.targets import AUTO_FIELDS, parse_ref
+        from caseframe.privacy.targets import parse_ref
 
         items = read_review(review) if isinstance(review, str | Path) else list(review)
         accepted = accepted_by_document(items)
@@ -246,17 +266,16 @@ class PrivacyMixin(ProjectBase):
             for (table, column, scope), renamed in renamed_identifiers(fields).items():
                 current = pq.scoped_values(w.conn, table, column, scope)
                 check_distinct_names(table, current, renamed)
-            scrub = Scrubber(key.registry, book, Vocabulary(r.text for r in docs.values()))
-            auto = scrub.fields(pq.column_values(w.conn, tb, col) for tb, col in AUTO_FIELDS)
             key.book = book
             key.save()  # before the store changes: no pseudonym the key cannot explain
             for plan in plans:
                 pq.rewrite_document(w.conn, plan.id, plan.text, plan.hash, plan.words)
                 for table, moved in plan.spans.items():
                     pq.move_spans(w.conn, table, moved)
-            for (table, column, pk), value in [*fields.items(), *auto.items()]:
+            for (table, column, pk), value in fields.items():
                 pq.set_value(w.conn, table, column, pk, value)
-            summary.documents, summary.fields, summary.scrubbed = len(plans), len(fields), len(auto)
+            scrubbed = self._scrub_unreviewed(w.conn, key.registry, book)
+            summary.documents, summary.fields, summary.scrubbed = len(plans), len(fields), scrubbed
             summary.replacements = sum(len(d) for d in accepted.values())
             summary.codings = sum(len(p.spans["codings"]) for p in plans)
             summary.source_paths_cleared = pq.clear_source_paths(w.conn)

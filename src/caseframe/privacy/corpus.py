@@ -96,7 +96,8 @@ class Scrubber:
 
     def json(self, value: object) -> object:
         if isinstance(value, str):
-            return self(value)
+            # JSON values hold prose and file or case names alike ("KarinLindqvist.txt")
+            return self(self(value), identifier=True)
         if isinstance(value, list):
             return [self.json(v) for v in value]
         if isinstance(value, dict):
