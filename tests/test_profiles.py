@@ -239,7 +239,7 @@ def test_suggestion_rules_by_hand():
 
 @pytest.fixture
 def rated(example_copy):
-    from caseframe.api.assessments import load_example_ratings
+    from caseframe.example_study import load_example_ratings
 
     assert load_example_ratings(example_copy) == 480
     return example_copy

@@ -194,7 +194,7 @@ def test_methods_reports_agreement_when_present(tmp_path):
 def test_report_links_to_the_site_profiles(example_copy, tmp_path):
     from html.parser import HTMLParser
 
-    from caseframe.api.assessments import load_example_ratings
+    from caseframe.example_study import load_example_ratings
 
     load_example_ratings(example_copy)
     out = example_copy.report("html", tmp_path / "report.html")

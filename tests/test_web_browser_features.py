@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from caseframe.api import Project
-from caseframe.api.assessments import load_example_ratings
+from caseframe.example_study import load_example_ratings
 from test_web_browser import PASSWORDS, ROLES, _chromium, open_document, sign_in
 from test_web_features import add_interview
 

@@ -2,49 +2,41 @@
 the study report and the matrix workbook.
 
 Each method reads what it needs with one set-based query over codings (plus the small code and
-case tables) and hands DataFrames to the pure functions in caseframe.analysis.
+case tables, `store/queries/analysis.py`) and hands DataFrames to the pure functions in
+caseframe.analysis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection
 
-from caseframe.analysis import frames as fr
-from caseframe.analysis.cooccurrence import (
-    MEASURES,
-    SCOPES,
-    overlap_cooccurrence,
-    place_in_units,
-    unit_cooccurrence,
-)
-from caseframe.analysis.coverage import Coverage, build_coverage
-from caseframe.analysis.matrix import (
-    CELLS,
-    KIND_WORDS,
-    MatrixSummary,
-    build_matrix,
-    code_columns,
-    code_components,
-    code_labels,
-    evidence_fingerprint,
-    placed,
-    summary_matrix,
-)
-from caseframe.analysis.quotes import Quote, build_quotes, quotes_to_frame
-from caseframe.api.codings import VALENCES
+from caseframe.api.base import ProjectBase
 from caseframe.errors import InvalidInput, NotFound
-from caseframe.store import schema as t
+from caseframe.model import Valence
 from caseframe.store.core import now
 from caseframe.store.lookup import case_row, code_row, framework_row
+from caseframe.store.queries import analysis as q
+from caseframe.util.names import closest, unknown
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from caseframe.analysis.coverage import Coverage
+    from caseframe.analysis.matrix import MatrixSummary
+    from caseframe.analysis.quotes import Quote
 
 RESPONDENT = "respondent"
 SITE = "site"
+CELLS = ("count", "respondents", "valence", "quotes", "summary")
+CODE_COLUMN_WORDS = ("codes", "categories", "main_categories", "themes")
+SCOPES = ("unit", "overlap")
+MEASURES = ("count", "jaccard")
+VALENCES = tuple(v.value for v in Valence)
+FRAMEWORKS_LIST = "caseframe framework list"
 
 
 def _valences(valence: str | Sequence[str] | None) -> list[str] | None:
@@ -58,10 +50,25 @@ def _valences(valence: str | Sequence[str] | None) -> list[str] | None:
     return wanted or None
 
 
-class AnalysisMixin:
-    store: Any
-    root: Path
+def _choice(kind: str, value: str, allowed: Sequence[str]) -> str:
+    """A value from a fixed set, or InvalidInput with the closest ones and every option."""
+    if value in allowed:
+        return value
+    near = closest(value, allowed)
+    guess = ("did you mean " + " or ".join(f"'{n}'" for n in near) + "? ") if near else ""
+    raise InvalidInput(f"unknown {kind} '{value}'", hint=f"{guess}use {', '.join(allowed)}")
 
+
+def _framework_key(conn: Connection, name: str) -> str:
+    """A framework key as stored, or the unknown-name error with the closest keys."""
+    keys = q.framework_keys(conn)
+    for key in keys:
+        if key.casefold() == name.strip().casefold():
+            return key
+    raise unknown("framework", name, keys, FRAMEWORKS_LIST)
+
+
+class AnalysisMixin(ProjectBase):
     # -- quotes -------------------------------------------------------------------------------
 
     def quotes(
@@ -75,13 +82,16 @@ class AnalysisMixin:
     ) -> list[Quote]:
         """Every passage coded with `code` (and, unless `exact`, the codes below it), attributed
         to the `by` cases of its documents ("(B12, C15)"), with document and offsets."""
+        from caseframe.analysis.frames import descendants
+        from caseframe.analysis.quotes import build_quotes
+
         wanted = _valences(valence)
         with self.store.read() as conn:
             root = code_row(conn, code)
-            codes = fr.codes_table(conn)
-            ids = fr.descendants(codes, root.id, exact)
-            groups = fr.document_groups(conn, by, allow_missing=(RESPONDENT,))
-            codings = fr.load_codings(
+            codes = q.codes_table(conn)
+            ids = descendants(codes, root.id, exact)
+            groups = q.document_groups(conn, by, allow_missing=(RESPONDENT,))
+            codings = q.load_codings(
                 conn, code_ids=ids, coder=coder, include_machine=include_machine, with_text=True
             )
         if wanted:
@@ -97,12 +107,18 @@ class AnalysisMixin:
         exact: bool = False,
         include_machine: bool = False,
     ) -> pd.DataFrame:
+        from caseframe.analysis.quotes import quotes_to_frame
+
         return quotes_to_frame(self.quotes(code, by, coder, valence, exact, include_machine))
 
     # -- framework matrix ---------------------------------------------------------------------
 
-    def _columns(self, conn: Connection, cols: str, framework: str | None, codes: pd.DataFrame):
+    def _matrix_columns(self, conn: Connection, cols: str, framework: str | None, codes):
         """(code_id → column map, ordered columns, column kind 'code'|'framework')."""
+        from caseframe.analysis.matrix import KIND_WORDS, code_columns, framework_columns
+
+        if framework:  # a framework named for nothing is still a typo worth refusing
+            framework = _framework_key(conn, framework)
         if cols == "codes" or cols in KIND_WORDS:
             mapping, columns = code_columns(codes, cols)
             if not columns:
@@ -118,25 +134,18 @@ class AnalysisMixin:
         try:
             fw = framework_row(conn, key)
         except NotFound:
-            known = list(conn.scalars(select(t.frameworks.c.key)))
+            known = [*CODE_COLUMN_WORDS, *q.framework_keys(conn)]
+            near = closest(cols, known)
+            guess = ("did you mean " + " or ".join(f"'{n}'" for n in near) + "? ") if near else ""
             raise NotFound(
                 f"unknown matrix columns '{cols}'",
-                hint=f"use codes, categories, main_categories, themes or a framework "
-                f"({', '.join(known)})",
+                hint=f"{guess}use codes, categories, main_categories, themes or a framework "
+                f"({', '.join(q.framework_keys(conn))})",
             ) from None
-        components = fr.frame_of(
-            conn,
-            select(t.framework_components.c.id, t.framework_components.c.key)
-            .where(t.framework_components.c.framework_id == fw.id)
-            .order_by(t.framework_components.c.position, t.framework_components.c.id),
+        mapping, columns = framework_columns(
+            q.components(conn, fw.id), codes, q.code_mappings(conn)
         )
-        links = code_components(codes, fr.frame_of(conn, select(t.code_mappings)))
-        keys = dict(zip(components["id"], components["key"], strict=True))
-        links = links[links["component_id"].isin(keys)]
-        mapping = pd.DataFrame(
-            {"code_id": links["code_id"], "column": links["component_id"].map(keys)}
-        )
-        return mapping, list(components["key"]), "framework"
+        return mapping, columns, "framework"
 
     def matrix(
         self,
@@ -148,22 +157,23 @@ class AnalysisMixin:
     ) -> pd.DataFrame:
         """Rows (case kind, attribute or 'document') × columns (codes, a code kind or a
         framework's components); cells: count, respondents, valence, quotes or summary."""
-        if cell not in CELLS:
-            raise InvalidInput(f"unknown matrix cell '{cell}'", hint=f"use {', '.join(CELLS)}")
+        from caseframe.analysis.matrix import build_matrix, code_columns, placed, summary_matrix
+
+        _choice("matrix cell", cell, CELLS)
         with self.store.read() as conn:
-            mode = fr.check_grouping(conn, rows, allow_missing=(RESPONDENT,))
-            row_keys = fr.group_members(conn, rows, allow_missing=(RESPONDENT,))
-            codes = fr.codes_table(conn)
-            col_map, columns, col_kind = self._columns(conn, cols, framework, codes)
-            row_groups = fr.document_groups(conn, rows, allow_missing=(RESPONDENT,))
+            mode = q.check_grouping(conn, rows, allow_missing=(RESPONDENT,))
+            row_keys = q.group_members(conn, rows, allow_missing=(RESPONDENT,))
+            codes = q.codes_table(conn)
+            col_map, columns, col_kind = self._matrix_columns(conn, cols, framework, codes)
+            row_groups = q.document_groups(conn, rows, allow_missing=(RESPONDENT,))
             respondents = (
                 row_groups
                 if rows == RESPONDENT
-                else fr.document_groups(conn, RESPONDENT, allow_missing=(RESPONDENT,))
+                else q.document_groups(conn, RESPONDENT, allow_missing=(RESPONDENT,))
             )
             needed = ["id", "document_id", "code_id"]
             needed += {"valence": ["valence"], "quotes": ["start", "end"]}.get(cell, [])
-            codings = fr.load_codings(
+            codings = q.load_codings(
                 conn,
                 code_ids=sorted(set(col_map["code_id"])),
                 coder=coder,
@@ -193,75 +203,69 @@ class AnalysisMixin:
         labels = dict(zip(chosen["code_id"], chosen["column"], strict=True))
         return summary_matrix(self.summaries(), row_keys, columns, labels)
 
-    def _evidence(self, conn: Connection, pairs: list[tuple[int, int]]) -> dict:
-        """{(case_id, code_id): codings frame} for summaries: codings of the code or below, in
-        documents of the case or below (human codings)."""
+    def matrix_columns(self, cols: str = "categories", framework: str | None = None) -> dict:
+        """{column label: full name} for a matrix's columns: a code's path, or a framework
+        component's name (for headers that show the id and the full text on hover)."""
+        with self.store.read() as conn:
+            codes = q.codes_table(conn)
+            _map, columns, kind = self._matrix_columns(conn, cols, framework, codes)
+            if kind == "code":
+                from caseframe.analysis.matrix import code_labels
+
+                labels = code_labels(codes, [int(i) for i in codes["id"]])
+                full = {labels[int(i)]: p for i, p in zip(codes["id"], codes["path"], strict=True)}
+                return {c: full.get(c, c) for c in columns}
+            key = framework or "sis" if cols == "framework" else cols
+            comps = q.components(conn, framework_row(conn, key).id, details=True)
+            names = dict(zip(comps["key"], comps["name"], strict=True))
+            return {c: names.get(c, c) for c in columns}
+
+    def _summary_evidence(self, conn: Connection, pairs: list[tuple[int, int]]) -> dict:
+        from caseframe.analysis.frames import descendants
+        from caseframe.analysis.matrix import summary_evidence
+
         if not pairs:
             return {}
-        codes = fr.codes_table(conn)
-        cases, _attrs = fr.case_tree(conn)
-        chain = fr.chains(cases)
-        links = fr.frame_of(conn, select(t.document_cases))
-        code_ids = {c for _case, code in pairs for c in fr.descendants(codes, code)}
-        codings = fr.load_codings(conn, code_ids=sorted(code_ids))
-        codings = codings.merge(links, on="document_id")
-        out = {}
-        for case_id, code_id in pairs:
-            under = {c for c, ch in chain.items() if case_id in ch}
-            sub = codings[
-                codings["case_id"].isin(under)
-                & codings["code_id"].isin(fr.descendants(codes, code_id))
-            ]
-            out[(case_id, code_id)] = sub.drop_duplicates("id").sort_values("id")
-        return out
+        codes = q.codes_table(conn)
+        cases, _attrs = q.case_tree(conn)
+        code_ids = {c for _case, code in pairs for c in descendants(codes, code)}
+        codings = q.load_codings(conn, code_ids=sorted(code_ids))
+        return summary_evidence(pairs, codes, q.chains(cases), q.document_cases(conn), codings)
 
     def summarise(
-        self, row_case: str, code: str | int, text: str, author: str | None = None
+        self,
+        row_case: str,
+        code: str | int,
+        text: str,
+        author: str | None = None,
+        *,
+        actor: str | None = None,
     ) -> MatrixSummary:
         """Write (or rewrite) the matrix summary for one row case and one column code; it is
         linked to the codings it summarises and goes stale when they change."""
+        from caseframe.analysis.matrix import MatrixSummary, evidence_fingerprint
+
         if not text or not text.strip():
             raise InvalidInput("empty summary", hint="write the summary's text")
-        with self.store.transaction() as conn:
-            case = case_row(conn, row_case)
-            code_id = code_row(conn, code).id
-            evidence = self._evidence(conn, [(case.id, code_id)])[(case.id, code_id)]
-            stamp = now()
-            existing = conn.execute(
-                select(t.matrix_summaries.c.id).where(
-                    t.matrix_summaries.c.case_id == case.id,
-                    t.matrix_summaries.c.code_id == code_id,
-                )
-            ).first()
+        with self.writing(actor) as w:
+            case = case_row(w.conn, row_case)
+            code_id = code_row(w.conn, code).id
+            before = q.summary_of(w.conn, case.id, code_id)
+            evidence = self._summary_evidence(w.conn, [(case.id, code_id)])[(case.id, code_id)]
             values = {
                 "text": text.strip(),
                 "author": author,
                 "evidence_fingerprint": evidence_fingerprint(evidence),
-                "updated_at": stamp,
             }
-            if existing:
-                summary_id = existing.id
-                conn.execute(
-                    t.matrix_summaries.update()
-                    .where(t.matrix_summaries.c.id == summary_id)
-                    .values(**values)
-                )
-                conn.execute(
-                    delete(t.matrix_summary_codings).where(
-                        t.matrix_summary_codings.c.summary_id == summary_id
-                    )
-                )
-            else:
-                summary_id = conn.execute(
-                    t.matrix_summaries.insert().values(
-                        case_id=case.id, code_id=code_id, created_at=stamp, **values
-                    )
-                ).inserted_primary_key[0]
-            if len(evidence):
-                conn.execute(
-                    t.matrix_summary_codings.insert(),
-                    [{"summary_id": summary_id, "coding_id": int(i)} for i in evidence["id"]],
-                )
+            ids = [int(i) for i in evidence["id"]]
+            summary_id = q.save_summary(w.conn, case.id, code_id, values, ids, now())
+            w.audit(
+                "update" if before else "add",
+                "matrix_summary",
+                summary_id,
+                {"text": before.text, "author": before.author} if before else None,
+                {"case": case.key, "code_id": code_id, **values, "codings": ids},
+            )
         frame = self.summaries()
         row = frame[frame["id"] == summary_id].iloc[0]
         return MatrixSummary(
@@ -271,42 +275,20 @@ class AnalysisMixin:
             code_path=row["code_path"],
             text=row["text"],
             author=row["author"],
-            codings=tuple(int(i) for i in evidence["id"]),
+            codings=tuple(ids),
             stale=bool(row["stale"]),
         )
 
     def summaries(self) -> pd.DataFrame:
         """Every matrix summary with its case, code, linked codings and `stale` flag."""
+        from caseframe.analysis.matrix import summaries_frame
+
         with self.store.read() as conn:
-            rows = conn.execute(
-                select(t.matrix_summaries, t.cases.c.key.label("case"))
-                .join(t.cases, t.cases.c.id == t.matrix_summaries.c.case_id)
-                .order_by(t.matrix_summaries.c.id)
-            ).all()
-            linked: dict[int, list[int]] = {}
-            for sid, cid in conn.execute(select(t.matrix_summary_codings)):
-                linked.setdefault(sid, []).append(cid)
-            codes = fr.codes_table(conn).set_index("id")
-            evidence = self._evidence(conn, [(r.case_id, r.code_id) for r in rows])
-        records = []
-        for r in rows:
-            now_ev = evidence[(r.case_id, r.code_id)]
-            records.append(
-                {
-                    "id": r.id,
-                    "case": r.case,
-                    "code": codes.at[r.code_id, "name"],
-                    "code_id": r.code_id,
-                    "code_path": codes.at[r.code_id, "path"],
-                    "text": r.text,
-                    "author": r.author,
-                    "codings": len(linked.get(r.id, [])),
-                    "stale": evidence_fingerprint(now_ev) != r.evidence_fingerprint,
-                    "updated_at": r.updated_at,
-                }
-            )
-        columns = ["id", "case", "code", "code_id", "code_path", "text", "author", "codings"]
-        return pd.DataFrame.from_records(records, columns=[*columns, "stale", "updated_at"])
+            rows = q.summary_rows(conn)
+            linked = q.summary_links(conn)
+            codes = q.codes_table(conn)
+            evidence = self._summary_evidence(conn, [(r.case_id, r.code_id) for r in rows])
+        return summaries_frame(rows, linked, codes, evidence)
 
     def export_matrix(
         self,
@@ -319,7 +301,8 @@ class AnalysisMixin:
         fmt: str = "xlsx",
     ) -> Path:
         """A workbook with one sheet per matrix (each column kind × cell kind)."""
-        from caseframe.reports.report import atomic_write
+        from caseframe.analysis.matrix import KIND_WORDS
+        from caseframe.interop.tables import write_xlsx
         from caseframe.util.output import checked_output
 
         out = checked_output(out, {"xlsx"}, fmt)
@@ -327,10 +310,10 @@ class AnalysisMixin:
         if not col_list:
             col_list = ["categories"]
             with self.store.read() as conn:
-                if conn.execute(
-                    select(t.frameworks.c.id).where(t.frameworks.c.key == "sis")
-                ).first():
+                if "sis" in q.framework_keys(conn):
                     col_list.append("sis")
+        for cell in cells or ():
+            _choice("matrix cell", cell, CELLS)
         sheets: dict[str, pd.DataFrame] = {}
         problems: list[str] = []
         for c in col_list:
@@ -339,17 +322,13 @@ class AnalysisMixin:
                     continue
                 try:
                     sheets[f"{c} {cell}"[:31]] = self.matrix(rows, c, cell, framework, coder)
+                except NotFound:
+                    raise  # an unknown name is a typo, not an empty sheet
                 except InvalidInput as exc:
                     problems.append(exc.message)
         if not sheets:
             raise InvalidInput(problems[0] if problems else "nothing to export")
-
-        def write(tmp: Path) -> None:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for name, frame in sheets.items():
-                    frame.to_excel(writer, sheet_name=name, index_label=rows)
-
-        return atomic_write(out, write)
+        return write_xlsx(sheets, out, index=True, index_label=rows)
 
     # -- co-occurrence ------------------------------------------------------------------------
 
@@ -364,14 +343,16 @@ class AnalysisMixin:
     ) -> pd.DataFrame:
         """Pairs of codes that occur together (long form: [group], code_a, code_b, count,
         [jaccard]); `by` splits it by a case kind or attribute (e.g. region, setting)."""
-        if scope not in SCOPES:
-            raise InvalidInput(f"unknown scope '{scope}'", hint=f"use {', '.join(SCOPES)}")
-        if measure not in MEASURES:
-            raise InvalidInput(f"unknown measure '{measure}'", hint=f"use {', '.join(MEASURES)}")
+        import pandas as pd
+
+        from caseframe.analysis.cooccurrence import cooccurrence_table
+
+        _choice("scope", scope, SCOPES)
+        _choice("measure", measure, MEASURES)
         with self.store.read() as conn:
-            groups = fr.document_groups(conn, by) if by else None
-            codes = fr.codes_table(conn)
-            codings = fr.load_codings(
+            groups = q.document_groups(conn, by) if by else None
+            codes = q.codes_table(conn)
+            codings = q.load_codings(
                 conn,
                 coder=coder,
                 include_machine=include_machine,
@@ -387,46 +368,16 @@ class AnalysisMixin:
             )
             units = pd.DataFrame(columns=["id", "document_id", "start", "end"])
             if scope == "unit" and codings["meaning_unit_id"].isna().any():
-                scheme = scheme or _main_scheme(conn)
+                scheme = scheme or q.main_scheme(conn)
                 if scheme:
-                    units = fr.int_frame(
-                        conn,
-                        select(
-                            t.meaning_units.c.id,
-                            t.meaning_units.c.document_id,
-                            t.meaning_units.c.start,
-                            t.meaning_units.c.end,
-                        ).where(t.meaning_units.c.scheme == scheme),
-                    )
+                    units = q.meaning_units(conn, scheme)
                 elif codings["meaning_unit_id"].isna().all():
                     raise InvalidInput(
                         "the project has no meaning units to count co-occurrence in",
                         hint="use scope 'overlap', or segment the documents ('caseframe "
                         "resegment')",
                     )
-        if groups is not None:
-            # group by integer codes; the names come back once the pairs are counted
-            group_codes, group_names = pd.factorize(groups["group"])
-            codings = codings.merge(groups.assign(group=group_codes), on="document_id")
-        labels = code_labels(codes, [int(i) for i in codes["id"]])
-        columns = [*(["group"] if by else []), "code_a", "code_b", "count"]
-        columns += ["jaccard"] if measure == "jaccard" else []
-        if codings.empty:
-            return pd.DataFrame(columns=columns)
-        codings = codings.reset_index(drop=True)
-        if scope == "unit":
-            placements = place_in_units(codings, units)
-            result = unit_cooccurrence(codings, placements, labels, measure, bool(by))
-        else:
-            result = overlap_cooccurrence(codings, labels, measure, bool(by))
-        sort = [*(["group"] if by else []), measure if measure == "jaccard" else "count"]
-        result = result.sort_values(sort, ascending=[True] * bool(by) + [False], kind="stable")
-        if by:
-            names = np.asarray(group_names, dtype=object)[result["group"].to_numpy(np.int64)]
-            result["group"] = pd.Categorical(names, fr.natural_sorted(set(names)), ordered=True)
-            result = result.sort_values("group", kind="stable")
-            result["group"] = result["group"].astype(str)
-        return result.reset_index(drop=True)
+        return cooccurrence_table(codings, units, codes, groups, scope, measure)
 
     # -- framework coverage -------------------------------------------------------------------
 
@@ -435,32 +386,23 @@ class AnalysisMixin:
     ) -> Coverage:
         """Per component of `framework`: respondents and sites with evidence, valence counts,
         codings; a site × component heatmap; the components never evidenced."""
+        from caseframe.analysis.coverage import build_coverage
+        from caseframe.analysis.matrix import code_components
+
         with self.store.read() as conn:
-            fw = framework_row(conn, framework)
-            components = fr.frame_of(
-                conn,
-                select(
-                    t.framework_components.c.id,
-                    t.framework_components.c.key,
-                    t.framework_components.c.name,
-                    t.framework_components.c.level,
-                )
-                .where(t.framework_components.c.framework_id == fw.id)
-                .order_by(t.framework_components.c.position, t.framework_components.c.id),
-            )
-            codes = fr.codes_table(conn)
-            links = code_components(codes, fr.frame_of(conn, select(t.code_mappings)))
+            fw = framework_row(conn, _framework_key(conn, framework))
+            components = q.components(conn, fw.id, details=True)
+            codes = q.codes_table(conn)
+            links = code_components(codes, q.code_mappings(conn))
             links = links[links["component_id"].isin(set(components["id"]))]
-            codings = fr.load_codings(
+            codings = q.load_codings(
                 conn,
                 code_ids=sorted(set(links["code_id"])),
                 columns=("id", "document_id", "code_id", "valence"),
             )
-            respondents = fr.document_groups(conn, unit_kind, allow_missing=(unit_kind,))
-            sites = fr.document_groups(conn, site_kind, allow_missing=(site_kind,))
-            site_keys = fr.natural_sorted(
-                conn.scalars(select(t.cases.c.key).where(t.cases.c.kind == site_kind))
-            )
+            respondents = q.document_groups(conn, unit_kind, allow_missing=(unit_kind,))
+            sites = q.document_groups(conn, site_kind, allow_missing=(site_kind,))
+            site_keys = q.case_keys(conn, site_kind)
         evidence = codings.merge(links, on="code_id")
         result = build_coverage(fw.key, components, evidence, respondents, sites, site_keys)
         if links.empty:
@@ -478,22 +420,26 @@ class AnalysisMixin:
         self,
         fmt: str = "html",
         out: str | Path | None = None,
-        framework: str = "sis",
-        by: str = "setting",
+        framework: str | None = None,
+        by: str | None = None,
     ) -> Path:
         """The study report (Tables 1–3, results with quotes, coverage, matrix, methods,
-        codebook) as one self-contained HTML file, a Word document or Markdown."""
+        codebook) as one self-contained HTML file, a Word document or Markdown.
+
+        `framework` (default: sis when the project has it) and `by` (the attribute Table 1
+        counts; default: setting when the cases have it) must name what exists: a typo is
+        refused rather than giving a report without those sections."""
         from caseframe.reports.report import write_report
 
+        with self.store.read() as conn:
+            if framework:
+                framework = _framework_key(conn, framework)
+            else:
+                framework = "sis"
+            if by:
+                names = q.grouping_names(conn)[1]
+                if by not in names:
+                    raise unknown("attribute", by, sorted(names), "caseframe cases list")
+            else:
+                by = "setting"
         return write_report(self, fmt, out or self.root / f"report.{fmt}", framework, by)
-
-
-def _main_scheme(conn: Connection) -> str | None:
-    from sqlalchemy import func
-
-    row = conn.execute(
-        select(t.meaning_units.c.scheme, func.count().label("n"))
-        .group_by(t.meaning_units.c.scheme)
-        .order_by(func.count().desc())
-    ).first()
-    return row.scheme if row else None
