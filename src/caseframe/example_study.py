@@ -8,7 +8,6 @@ and each quote is coded by locating its exact text.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -183,7 +182,8 @@ def _order(key: str) -> tuple[str, int]:
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    import pandas as pd
+
+    from caseframe.interop.tables import write_csv
+
+    write_csv(pd.DataFrame.from_records(rows, columns=list(rows[0])), path)
