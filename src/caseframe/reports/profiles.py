@@ -321,15 +321,18 @@ def profiles_markdown(project: Any, sites: Any, chosen: list[SiteProfile]) -> st
     anchors = "; ".join(f"{k} {v}" for k, v in sorted(scale.anchors.items()))
     lines = [f"# Site sustainability profiles — {fw.name}", ""]
     if sites.notice:
-        lines += [f"> **{sites.notice}**", ""]
-    lines += [f"Project: {project.name}. Scale {scale.minimum}–{scale.maximum} ({anchors}).", ""]
+        lines += [f"> **{_md(sites.notice)}**", ""]
+    lines += [
+        f"Project: {_md(project.name)}. Scale {scale.minimum}–{scale.maximum} ({anchors}).",
+        "",
+    ]
     if len(chosen) > 1:
         ranking = ranking_frame(sites.profiles)
         lines += ["## Sites ranked by total", ""]
         head = ["rank", "site", *fw.levels, "total", "change"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in ranking.to_dict(orient="records"):
-            cells = [str(r["rank"]), r["site"], *[_num(r[lv]) for lv in fw.levels]]
+            cells = [str(r["rank"]), _md(r["site"]), *[_num(r[lv]) for lv in fw.levels]]
             cells += [f"{_num(r['total'])}/{r['total_max']}", _signed(r["change"])]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
@@ -341,7 +344,7 @@ def profiles_markdown(project: Any, sites: Any, chosen: list[SiteProfile]) -> st
             head = [by, "sites", *fw.levels, "total"]
             lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
             for r in frame.to_dict(orient="records"):
-                cells = [str(r["group"]), str(r["sites"])]
+                cells = [_md(r["group"]), str(r["sites"])]
                 cells += [f"{r[lv]:.1f}" for lv in fw.levels] + [f"{r['total']:.1f}"]
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
@@ -353,16 +356,16 @@ def profiles_markdown(project: Any, sites: Any, chosen: list[SiteProfile]) -> st
 def _site_markdown(p: SiteProfile) -> list[str]:
     when = p.assessed_on.isoformat()
     prev = f"; previous {p.previous_on.isoformat()}" if p.previous_on else ""
-    groups = ", ".join(f"{k}: {v}" for k, v in p.groups.items())
+    groups = _md(", ".join(f"{k}: {v}" for k, v in p.groups.items()))
     lines = [
-        f"## {p.label} ({p.site})",
+        f"## {_md(p.label)} ({_md(p.site)})",
         "",
         f"Assessed {when}{prev}. Raters: "
-        f"{', '.join(p.raters)}." + (f" {groups}." if groups else ""),
+        f"{_md(', '.join(p.raters))}." + (f" {groups}." if groups else ""),
         "",
     ]
     if p.key_questions:
-        lines += [f"- {q} **{a}** ({comp})" for q, comp, a in p.key_questions] + [""]
+        lines += [f"- {_md(q)} **{a}** ({comp})" for q, comp, a in p.key_questions] + [""]
     lines += ["| level | score | max | rated |", "|---|---|---|---|"]
     for lv in p.levels:
         lines.append(
@@ -376,15 +379,22 @@ def _site_markdown(p: SiteProfile) -> list[str]:
         "",
     ]
     if p.risks:
-        lines += ["Risks:", ""] + [f"- {r}" for r in p.risks] + [""]
+        lines += ["Risks:", ""] + [f"- {_md(r)}" for r in p.risks] + [""]
     changed = [c for c in p.components if c.change not in (None, 0)]
     if changed:
         lines += ["Changes:", ""]
         lines += [
-            f"- {c.component} {c.name}: {_num(c.previous)} → {_num(c.rating)}" for c in changed
+            f"- {c.component} {_md(c.name)}: {_num(c.previous)} → {_num(c.rating)}" for c in changed
         ]
         lines.append("")
     return lines
+
+
+def _md(value: Any) -> str:
+    """Project text in Markdown: HTML in it is shown, never rendered."""
+    from html import escape
+
+    return escape(str(value), quote=False)
 
 
 def _signed(value: Any) -> str:
