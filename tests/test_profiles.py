@@ -367,3 +367,12 @@ def test_profile_charts_are_drawn_without_matplotlib(rated, tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_framework_typo_names_the_closest(rated):
+    from caseframe.errors import NotFound
+
+    with pytest.raises(NotFound, match=r"unknown framework 'sls'.*did you mean 'sis'"):
+        rated.site_profiles("sls")
+    with pytest.raises(NotFound, match=r"rater 'illustrativ' has no sis.*'illustrative'"):
+        rated.assessment_agreement(raters=["illustrativ", "KG"])

@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 
 from caseframe.errors import InvalidInput, NotFound
+from caseframe.util.names import closest
 
 STATUSES = ("rating", "suggested", "consensus")
 IMPORT_STATUSES = ("rating", "consensus")
@@ -111,9 +112,13 @@ def choose_raters(frame: pd.DataFrame, framework: str, raters: Sequence[str] | N
             raise InvalidInput("rating agreement compares exactly two raters")
         for r in raters:
             if r not in present:
+                near = closest(r, present)
+                guess = (
+                    ("did you mean " + " or ".join(f"'{n}'" for n in near) + "? ") if near else ""
+                )
                 raise NotFound(
                     f"rater '{r}' has no {framework} ratings",
-                    hint=f"raters: {', '.join(present) or 'none'}",
+                    hint=f"{guess}raters: {', '.join(present) or 'none'}",
                 )
         return tuple(raters)
     if len(present) == 2:

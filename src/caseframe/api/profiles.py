@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseframe.api.base import ProjectBase
+from caseframe.api.matrix import framework_key
 from caseframe.errors import InvalidInput, NotFound
 from caseframe.store.lookup import case_row, coder_row, framework_row
 from caseframe.store.queries import assessments as qa
@@ -34,7 +35,9 @@ class ProfilesMixin(ProjectBase):
         from caseframe.analysis.profiles import rating_scale
         from caseframe.frameworks.loader import with_scale_anchors
 
-        fw = self.framework(framework)  # type: ignore[attr-defined]
+        with self.store.read() as conn:
+            key = framework_key(conn, framework)  # a typo gets the closest keys
+        fw = self.framework(key)  # type: ignore[attr-defined]
         rating_scale(fw)
         anchors = self._setting(f"scale_anchors:{fw.key}")
         if anchors:
