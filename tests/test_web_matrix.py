@@ -81,4 +81,3 @@ def test_matrix_csv_download_has_no_live_formula(hostile):  # noqa: F811
     cells = [c for row in rows for c in row]
     assert "'" + SUMMARY in cells
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
-
