@@ -3,11 +3,13 @@
 Generates (once; reused if present) a project with bench/generate_project.py — by default
 1,000 transcripts of 8,000 words, 50 codes, 100,000 codings from 3 coders, 3 regions, 100
 sites — then times: quotes for one category (with its codes), each matrix cell kind, co-occurrence
-(unit and overlap, count and Jaccard, and split by setting), coverage and the full HTML report.
+(unit and overlap, count and Jaccard, and split by setting), coverage and the full HTML report;
+then the site profiles of the example study (16 sites with illustrative SIS ratings): the web
+page of one site, the overview page and the HTML file of all sites, as the workspace serves them.
 Each query runs once to warm up, then `--repeat` times; the median wall time is reported.
 Results go to bench/out/analysis_speed.json and are printed as a table.
 
-    .venv/bin/python bench/analysis_speed.py [--project DIR] [--repeat 5] [--fresh]
+    .venv/bin/python bench/analysis_speed.py [--project DIR] [--repeat 5] [--fresh] [--no-profiles]
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ def main() -> None:
     parser.add_argument("--project", type=Path, default=OUT / "analysis-project")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--fresh", action="store_true", help="Regenerate the project.")
+    parser.add_argument(
+        "--no-profiles", action="store_true", help="Skip the example study's profile pages."
+    )
     args = parser.parse_args()
 
     if args.fresh and args.project.exists():
@@ -119,9 +124,11 @@ def main() -> None:
     report_s = time.perf_counter() - started
     print(f"{'full HTML report':45s} {report_s:8.2f} s  ({out.stat().st_size / 1e6:.1f} MB)")
 
+    profiles = [] if args.no_profiles else _profile_pages(args.repeat)
     figures = {
         "project": shape,
         "queries": rows,
+        "profile_pages": profiles,
         "report_html_s": round(report_s, 2),
         "report_html_mb": round(out.stat().st_size / 1e6, 2),
         "goal": {"query_ms": GOAL_QUERY_MS, "report_s": GOAL_REPORT_S},
@@ -139,6 +146,35 @@ def main() -> None:
     (OUT / "analysis_speed.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(shape))
     project.close()
+
+
+def _profile_pages(repeat: int) -> list[dict]:
+    """The example study's profiles (16 sites) as the web workspace draws them."""
+    import tempfile
+
+    from caseframe.example_study import build_example, load_example_ratings
+    from caseframe.reports.profiles import profile_page
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        build = build_example(Path(folder) / "demo")
+        example = build.project
+        load_example_ratings(example)
+        pages = {
+            "profiles page, one site (A-S4)": lambda: profile_page(example, "A-S4"),
+            "profiles page, overview of 16 sites": lambda: profile_page(example),
+            "profiles HTML file, 16 sites": lambda: example.write_profiles(
+                "html", Path(folder) / "profiles.html"
+            ),
+        }
+        for name, fn in pages.items():
+            seconds, cpu, _ = _time(fn, repeat)
+            rows.append(
+                {"page": name, "ms": round(seconds * 1000, 1), "cpu_ms": round(cpu * 1000, 1)}
+            )
+            print(f"{name:45s} {seconds * 1000:8.1f} ms  (cpu {cpu * 1000:6.1f} ms)", flush=True)
+        example.close()
+    return rows
 
 
 if __name__ == "__main__":

@@ -98,6 +98,9 @@ def test_errors_are_one_line(example_copy, capsys, tmp_path):
         ["matrix", "--cell", "mean"],
         ["cooccurrence", "--scope", "page"],
         ["coverage", "--framework", "nosuch"],
+        ["report", "--framework", "sls", "--out", str(tmp_path / "r.html")],
+        ["report", "--by", "settnig", "--out", str(tmp_path / "r.html")],
+        ["matrix", "--cols", "framework", "--framework", "sls"],
         ["report", "--out", str(tmp_path / "missing" / "r.html")],
         ["export", "matrix", "--out", str(tmp_path / "missing" / "m.xlsx")],
     ]
@@ -107,3 +110,12 @@ def test_errors_are_one_line(example_copy, capsys, tmp_path):
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and "Traceback" not in err, argv
     assert not (tmp_path / "missing").exists()
+    assert not (tmp_path / "r.html").exists()  # a typo in --framework writes no report
+
+
+def test_report_framework_typo_names_the_closest(example_copy, capsys, tmp_path):
+    p = ["--project", str(example_copy.root)]
+    capsys.readouterr()
+    assert run([*p, "report", "--framework", "sls", "--out", str(tmp_path / "r.md")]) != 0
+    err = capsys.readouterr().err
+    assert "unknown framework 'sls'" in err and "did you mean 'sis'" in err

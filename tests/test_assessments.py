@@ -246,3 +246,34 @@ def test_suggestions_from_mapped_codes_and_accepting_them(study):
     assert "KG changed to 3" in kept["note"].iloc[1] and "accepted" in kept["note"].iloc[0]
     # suggestions never count in a profile
     assert study.site_profile("S1").total == 3
+
+
+def test_every_write_is_audited_in_the_same_transaction(study, tmp_path):
+    c1, _ = study.test_codings
+    saved = study.assess("S1", {"O10": 1}, rater="KG", at="2019-01-01", evidence=[c1], actor="kim")
+    study.assess("S1", {"O10": 2}, rater="KG", at="2019-01-01", replace=True)
+    entries = study.audit_entries(entity_type="assessment")
+    assert [(e.action, e.actor) for e in entries] == [("update", study.actor), ("add", "kim")]
+    assert entries[0].entity_id == str(saved[0].id)
+    assert entries[0].before["rating"] == 1 and entries[0].after["rating"] == 2
+    assert entries[1].after["evidence"] == [c1] and entries[1].after["site"] == "S1"
+    # one bad row: no rating and no audit entry is left behind
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "site,component,rating,assessed_on,rater\nS2,O10,1,2019-02-01,KG\nS2,O10,9,2019-02-01,AB\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput, match="outside the scale"):
+        study.import_assessments(bad, actor="kim")
+    assert len(study.audit_entries(entity_type="assessment")) == 2
+    assert set(study.assessments_frame()["site"]) == {"S1"}
+    study.set_scale_anchors("sis", {0: "none", 3: "all"}, actor="ann")
+    study.assessment_consensus("S1", "2019-01-01", actor="ann")
+    study.delete_assessments("S1", "2019-01-01", rater="consensus", actor="ann")
+    last = study.audit_entries(actor="ann")
+    assert [(e.action, e.entity_type) for e in last] == [
+        ("delete", "assessment"),
+        ("add", "assessment"),
+        ("update", "setting"),
+    ]
+    assert last[0].before["ratings"] == 1 and last[2].after == {"0": "none", "3": "all"}

@@ -133,3 +133,45 @@ def test_bad_requests(example, project, tmp_path):
     with pytest.raises(InvalidInput, match="output folder does not exist"):
         example.export_matrix(tmp_path / "missing" / "m.xlsx")
     assert not (tmp_path / "missing").exists()
+
+
+def test_unknown_names_are_refused_with_the_closest(example, tmp_path):
+    # a framework named for code columns is still checked: a typo never passes silently
+    with pytest.raises(NotFound, match=r"unknown framework 'sls'.*did you mean 'sis'"):
+        example.matrix("region", "categories", framework="sls")
+    with pytest.raises(NotFound, match=r"unknown framework 'sls'.*framework list"):
+        example.matrix("region", "framework", framework="sls")
+    with pytest.raises(NotFound, match=r"unknown matrix columns 'sus'.*did you mean 'sis'"):
+        example.matrix("region", "sus")
+    with pytest.raises(NotFound, match=r"unknown case kind or attribute 'regoin'.*'region'"):
+        example.matrix("regoin")
+    with pytest.raises(InvalidInput, match=r"unknown matrix cell 'counts'.*did you mean 'count'"):
+        example.matrix("region", "categories", "counts")
+    with pytest.raises(NotFound, match="unknown framework 'sls'"):
+        example.export_matrix(tmp_path / "m.xlsx", rows="region", framework="sls")
+    assert not (tmp_path / "m.xlsx").exists()
+    # the framework box may name a framework the columns do not use
+    assert example.matrix("region", "categories", framework="SIS").shape == (3, 9)
+
+
+def test_matrix_column_names_for_headers(example):
+    sis = example.framework("sis")
+    names = example.matrix_columns("sis")
+    assert list(names) == [c.key for c in sis.components]
+    assert names["O10"] == sis.component("O10").name
+    categories = example.matrix_columns("categories")
+    assert list(categories) == list(example.matrix("region", "categories").columns)
+    paths = dict(zip(example.codes_frame()["name"], example.codes_frame()["path"], strict=True))
+    assert all(categories[c] == paths[c] for c in categories)
+
+
+def test_summaries_are_audited_in_their_transaction(example_copy):
+    s = example_copy.summarise("A5", "Continuous support", "Support came late.", actor="kim")
+    again = example_copy.summarise("A5", "Continuous support", "Support came late; then weekly.")
+    entries = example_copy.audit_entries(entity_type="matrix_summary")
+    assert [(e.action, e.actor, e.entity_id) for e in entries] == [
+        ("update", example_copy.actor, str(again.id)),
+        ("add", "kim", str(s.id)),
+    ]
+    assert entries[0].before["text"] == "Support came late."
+    assert entries[0].after["codings"] == list(again.codings)

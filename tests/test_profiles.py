@@ -239,7 +239,7 @@ def test_suggestion_rules_by_hand():
 
 @pytest.fixture
 def rated(example_copy):
-    from caseframe.api.assessments import load_example_ratings
+    from caseframe.example_study import load_example_ratings
 
     assert load_example_ratings(example_copy) == 480
     return example_copy
@@ -317,3 +317,62 @@ def test_profile_page_without_ratings_is_a_clear_error(project):
 
     with pytest.raises(InvalidInput, match="no site has a sis assessment yet"):
         profile_page(project)
+
+
+def _cells(svg_html: str) -> dict[tuple[str, str], str]:
+    """(row, column name) → label, from the <title> of each grid cell of the page's heatmaps."""
+    import html
+    import re
+
+    found = re.findall(r"<rect [^>]*><title>([^<]*) · ([^<]*): ([^<]*)</title></rect>", svg_html)
+    return {(html.unescape(r), html.unescape(c)): html.unescape(v) for r, c, v in found}
+
+
+def test_web_page_shows_one_site_with_the_cross_site_heatmap(rated):
+    from caseframe.analysis.profiles import heatmap_frame
+    from caseframe.reports.profiles import profile_page
+
+    sites = rated.site_profiles("sis")
+    fw = sites.framework
+    page = profile_page(rated, "A-S4")
+    assert page.count('class="site"') == 1 and 'id="site-A-S4"' in page
+    # the heatmap covers every site, each cell the site's current rating
+    cells = _cells(page)
+    heat = heatmap_frame(sites.profiles, fw)
+    for site in heat.index:
+        for comp in fw.components:
+            value = heat.loc[site, comp.key]
+            shown = cells[(site, f"{comp.key} {comp.name}")]
+            assert shown == ("·" if pd.isna(value) else f"{value:g}"), (site, comp.key)
+    assert 'font-weight="700">A-S4<' in page  # the chosen site's row stands out
+    # the overview: every site as a row of the ranking, no site's details
+    overview = profile_page(rated)
+    assert 'class="site"' not in overview
+    assert all(f'id="site-{p.site}"' in overview for p in sites.profiles)
+    assert 'href="/profiles?site=A-S4&amp;framework=sis" target="_top"' in overview
+    assert "<blockquote" not in overview and "<details" not in overview  # no evidence lists
+
+
+def test_profile_charts_are_drawn_without_matplotlib(rated, tmp_path):
+    """The pages draw their SVG from the data: no matplotlib import, so no seconds of start-up."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from caseframe.api import Project; "
+        "from caseframe.reports.profiles import profile_page; "
+        f"p = Project.open({str(rated.root)!r}); profile_page(p, 'A-S4'); profile_page(p); "
+        f"p.write_profiles('html', {str(tmp_path / 'p.html')!r}); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_framework_typo_names_the_closest(rated):
+    from caseframe.errors import NotFound
+
+    with pytest.raises(NotFound, match=r"unknown framework 'sls'.*did you mean 'sis'"):
+        rated.site_profiles("sls")
+    with pytest.raises(NotFound, match=r"rater 'illustrativ' has no sis.*'illustrative'"):
+        rated.assessment_agreement(raters=["illustrativ", "KG"])

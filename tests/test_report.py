@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 from lxml import html as lxml_html
 
-from caseframe.errors import InvalidInput
+from caseframe.errors import InvalidInput, NotFound
 from caseframe.reports.report import NO_DATA
 from test_quotes import paper_quotes
 
@@ -194,7 +194,7 @@ def test_methods_reports_agreement_when_present(tmp_path):
 def test_report_links_to_the_site_profiles(example_copy, tmp_path):
     from html.parser import HTMLParser
 
-    from caseframe.api.assessments import load_example_ratings
+    from caseframe.example_study import load_example_ratings
 
     load_example_ratings(example_copy)
     out = example_copy.report("html", tmp_path / "report.html")
@@ -211,3 +211,14 @@ def test_report_links_to_the_site_profiles(example_copy, tmp_path):
     parser.feed(html)
     assert "profiles.html" in parser.hrefs
     assert 'id="profiles"' in html and "illustrative" in html.lower()
+
+
+def test_report_refuses_an_unknown_framework_or_attribute(example, tmp_path):
+    with pytest.raises(NotFound, match=r"unknown framework 'sls'.*did you mean 'sis'"):
+        example.report("md", tmp_path / "r.md", framework="sls")
+    with pytest.raises(NotFound, match=r"unknown attribute 'settnig'.*did you mean 'setting'"):
+        example.report("md", tmp_path / "r.md", by="settnig")
+    assert list(tmp_path.iterdir()) == []
+    # named rightly (in any case) the framework sections are there
+    md = example.report("md", tmp_path / "r.md", framework="SIS").read_text(encoding="utf-8")
+    assert "## Framework coverage" in md and "Table 2. " in md

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from caseframe.api import Project
-from caseframe.api.assessments import load_example_ratings
+from caseframe.example_study import load_example_ratings
 from test_web_browser import PASSWORDS, ROLES, _chromium, open_document, sign_in
 from test_web_features import add_interview
 
@@ -104,7 +104,77 @@ def test_profiles_render_with_their_styles(browser, server):
     assert width == "1100px"
     assert frame.locator("svg").count() >= 1
     assert blocked == []
-    # the frame grew to its content
+    # the frame grew to its content: one site and the cross-site heatmap, not every site's
+    # details (all 16 sites were 43,000 px)
     height = page.eval_on_selector("#profile-frame", "f => f.getBoundingClientRect().height")
-    assert height > 600
+    assert 600 < height < 8000
+    heat_rows = frame.locator("svg text[font-weight='700']")
+    _chromium().expect(heat_rows).to_have_text("A-S4")  # its row stands out in the heatmap
+    assert blocked == []
+    ctx.close()
+
+
+def test_profiles_site_selector_and_overview(browser, server):
+    expect = _chromium().expect
+    ctx, page = sign_in(browser, server, "vera")
+    page.goto(server["url"] + "/profiles")
+    frame = page.frame_locator("#profile-frame")
+    # the overview: every site a row of the ranking, no site's details
+    expect(frame.locator("#site-B-S3")).to_be_visible()
+    assert frame.locator("section.site").count() == 0
+    overview = page.eval_on_selector("#profile-frame", "f => f.getBoundingClientRect().height")
+    assert overview < 8000
+    # choosing a site in the selector shows that site alone
+    page.select_option("#profile-select select[name=site]", "B-S3")
+    page.click("#profile-select button[type=submit]")
+    page.wait_for_url("**/profiles?site=B-S3&framework=sis")
+    expect(frame.locator("#site-B-S3")).to_be_visible()
+    assert frame.locator("section.site").count() == 1
+    # a site's name in the overview opens that site's page in the workspace
+    last = server["project"].site_profiles("sis").profiles[-1].site
+    page.goto(server["url"] + "/profiles")
+    frame.locator(f"#site-{last} a").click()
+    page.wait_for_url(f"**/profiles?site={last}&framework=sis")
+    expect(page.locator("#profile-sites b")).to_have_text(last)
+    ctx.close()
+
+
+def test_matrix_cells_open_their_quotes(browser, server):
+    expect = _chromium().expect
+    project = server["project"]
+    ctx, page = sign_in(browser, server, "vera")
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.goto(server["url"] + "/matrix?rows=region&cols=framework&framework=sis")
+    # headers: the component id with its name, the full name on hover
+    o10 = page.locator("#matrix thead th[title^='O10 ']")
+    name = project.framework("sis").component("O10").name
+    assert o10.get_attribute("title") == f"O10 {name}"
+    expect(o10.locator(".cid")).to_have_text("O10")
+    # heat colours come from the stylesheet (the workspace allows no inline styles)
+    counts = project.matrix("region", "sis", "count")
+    top = counts.to_numpy().max()
+    region, comp = [(r, c) for r in counts.index for c in counts.columns if counts.at[r, c] == top][
+        0
+    ]
+    hottest = page.locator("#matrix td.heat-5").first
+    colour = hottest.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(49, 130, 189)"
+    # totals: rows and columns add up to what the API counts
+    footer = page.locator("#matrix tfoot td.total").all_text_contents()
+    assert [int(v) for v in footer] == [*counts.sum().tolist(), int(counts.to_numpy().sum())]
+    # a click on a count opens the quotes of that cell
+    page.locator(f"#matrix td a[href*='row={region}&column={comp}&']").click()
+    page.wait_for_url("**/matrix/cell?**")
+    quotes = project.matrix("region", "sis", "quotes").at[region, comp].split("\n")
+    expect(page.locator("#cell-quotes li")).to_have_count(len(quotes))
+    # quote cells are clipped, "show all" opens the rest
+    page.goto(server["url"] + "/matrix?rows=region&cols=categories&cell=quotes")
+    clipped = page.locator("#matrix td.quotes details").first
+    assert clipped.locator("p").first.is_visible() is False
+    clipped.locator("summary").click()
+    assert clipped.locator("p").first.is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width < 2000  # the page no longer runs 3,855 px wide (the table scrolls inside)
+    assert problems == []
     ctx.close()

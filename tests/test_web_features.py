@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from caseframe.api import Project
-from caseframe.api.assessments import load_example_ratings
+from caseframe.example_study import load_example_ratings
 from caseframe.web import create_app
 from caseframe.web.app import SECURITY_HEADERS
 from caseframe.web.routes.profiles import PROFILE_POLICY

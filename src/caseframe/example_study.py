@@ -8,7 +8,6 @@ and each quote is coded by locating its exact text.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -155,12 +154,36 @@ def build_example(out: str | Path, data: Path | None = None) -> ExampleBuild:
     return build
 
 
+EXAMPLE_NOTICE = (
+    "Illustrative ratings: the example study (Grim et al. 2022) publishes no SIS ratings. These "
+    "were made up from the paper's general findings to show site profiles and change over time; "
+    "they are not data about the services."
+)
+
+
+def load_example_ratings(project: Project, *, actor: str | None = None) -> int:
+    """The example study's illustrative SIS ratings (examples/peer-support/ratings.csv), with
+    a notice saying so and risk wording for peer support workers."""
+    project.set_profile_wording(
+        "sis",
+        risks={
+            "C2": "supervision for the peer support worker",
+            "O4": "defined role for the peer support worker",
+            "T7": "training of staff before the peer support worker started",
+        },
+        notice=EXAMPLE_NOTICE,
+        actor=actor,
+    )
+    return project.import_assessments(example_data_dir() / "ratings.csv", actor=actor)
+
+
 def _order(key: str) -> tuple[str, int]:
     return key[0], int(key[1:]) if key[1:].isdigit() else 0
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    import pandas as pd
+
+    from caseframe.interop.tables import write_csv
+
+    write_csv(pd.DataFrame.from_records(rows, columns=list(rows[0])), path)

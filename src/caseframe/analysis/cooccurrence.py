@@ -125,3 +125,42 @@ def overlap_cooccurrence(
     pairs = pairs.groupby([*keys, "code_a", "code_b"]).size().rename("count").reset_index()
     totals = frame.groupby([*keys, "code_id"]).size().rename("n").reset_index()
     return _pair_table(pairs, totals, labels, measure, by)
+
+
+def cooccurrence_table(
+    codings: pd.DataFrame,
+    units: pd.DataFrame,
+    codes: pd.DataFrame,
+    groups: pd.DataFrame | None,
+    scope: str,
+    measure: str,
+) -> pd.DataFrame:
+    """The long table ([group], code_a, code_b, count, [jaccard]), most frequent pairs first
+    (per group, groups in natural order). `groups`: document_id → group, or None."""
+    from caseframe.analysis.frames import natural_sorted
+    from caseframe.analysis.matrix import code_labels
+
+    by = groups is not None
+    if by:
+        # group by integer codes; the names come back once the pairs are counted
+        group_codes, group_names = pd.factorize(groups["group"])
+        codings = codings.merge(groups.assign(group=group_codes), on="document_id")
+    labels = code_labels(codes, [int(i) for i in codes["id"]])
+    columns = [*(["group"] if by else []), "code_a", "code_b", "count"]
+    columns += ["jaccard"] if measure == "jaccard" else []
+    if codings.empty:
+        return pd.DataFrame(columns=columns)
+    codings = codings.reset_index(drop=True)
+    if scope == "unit":
+        placements = place_in_units(codings, units)
+        result = unit_cooccurrence(codings, placements, labels, measure, by)
+    else:
+        result = overlap_cooccurrence(codings, labels, measure, by)
+    sort = [*(["group"] if by else []), measure if measure == "jaccard" else "count"]
+    result = result.sort_values(sort, ascending=[True] * by + [False], kind="stable")
+    if by:
+        names = np.asarray(group_names, dtype=object)[result["group"].to_numpy(np.int64)]
+        result["group"] = pd.Categorical(names, natural_sorted(set(names)), ordered=True)
+        result = result.sort_values("group", kind="stable")
+        result["group"] = result["group"].astype(str)
+    return result.reset_index(drop=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from caseframe.analysis.frames import natural_sorted
+from caseframe.analysis.frames import descendants, natural_sorted
 from caseframe.errors import InvalidInput
 
 CELLS = ("count", "respondents", "valence", "quotes", "summary")
@@ -80,6 +80,17 @@ def code_components(codes: pd.DataFrame, mappings: pd.DataFrame) -> pd.DataFrame
         for comp in sorted(set().union(*(direct.get(a, set()) for a in ancestors)))
     ]
     return pd.DataFrame(pairs, columns=["code_id", "component_id"])
+
+
+def framework_columns(
+    components: pd.DataFrame, codes: pd.DataFrame, mappings: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """(code_id → column, ordered columns) for a framework's components (id, key)."""
+    links = code_components(codes, mappings)
+    keys = dict(zip(components["id"], components["key"], strict=True))
+    links = links[links["component_id"].isin(keys)]
+    mapping = pd.DataFrame({"code_id": links["code_id"], "column": links["component_id"].map(keys)})
+    return mapping, list(components["key"])
 
 
 def valence_text(facilitator: int, barrier: int, mixed: int) -> str:
@@ -236,6 +247,27 @@ def summary_matrix(
     return table
 
 
+def summary_evidence(
+    pairs: list[tuple[int, int]],
+    codes: pd.DataFrame,
+    chains: dict[int, list[int]],
+    links: pd.DataFrame,
+    codings: pd.DataFrame,
+) -> dict[tuple[int, int], pd.DataFrame]:
+    """{(case_id, code_id): codings frame}: what a summary rests on, the codings of the code or
+    below in documents of the case or below. `chains`: each case's ids up to its root; `links`:
+    document_id, case_id."""
+    codings = codings.merge(links, on="document_id")
+    out = {}
+    for case_id, code_id in pairs:
+        under = {c for c, ch in chains.items() if case_id in ch}
+        sub = codings[
+            codings["case_id"].isin(under) & codings["code_id"].isin(descendants(codes, code_id))
+        ]
+        out[(case_id, code_id)] = sub.drop_duplicates("id").sort_values("id")
+    return out
+
+
 def evidence_fingerprint(codings: pd.DataFrame) -> str:
     """A hash of what a summary rests on: its codings' ids, ranges, codes and valence."""
     parts = sorted(
@@ -263,3 +295,42 @@ class MatrixSummary:
     author: str | None
     codings: tuple[int, ...]  # the codings it summarises
     stale: bool  # those codings changed (added, edited, removed) since it was written
+
+
+SUMMARY_COLUMNS = [
+    "id",
+    "case",
+    "code",
+    "code_id",
+    "code_path",
+    "text",
+    "author",
+    "codings",
+    "stale",
+    "updated_at",
+]
+
+
+def summaries_frame(
+    rows: list, linked: dict[int, list[int]], codes: pd.DataFrame, evidence: dict
+) -> pd.DataFrame:
+    """The stored summaries (rows with id, case, case_id, code_id, text, author, fingerprint,
+    updated_at) as a frame; `stale` where the codings they rest on changed since."""
+    names = codes.set_index("id")
+    records = [
+        {
+            "id": r.id,
+            "case": r.case,
+            "code": names.at[r.code_id, "name"],
+            "code_id": r.code_id,
+            "code_path": names.at[r.code_id, "path"],
+            "text": r.text,
+            "author": r.author,
+            "codings": len(linked.get(r.id, [])),
+            "stale": evidence_fingerprint(evidence[(r.case_id, r.code_id)])
+            != r.evidence_fingerprint,
+            "updated_at": r.updated_at,
+        }
+        for r in rows
+    ]
+    return pd.DataFrame.from_records(records, columns=SUMMARY_COLUMNS)

@@ -12,15 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
-from caseframe.analysis.agreement_stats import (
-    Coefficient,
-    cohen_kappa,
-    percent_agreement,
-    ratings_to_counts,
-)
 from caseframe.errors import InvalidInput
 from caseframe.model import Framework, Scale
 
@@ -302,21 +295,30 @@ def resolve_ratings(rows: pd.DataFrame) -> dict[str, Resolved]:
     A consensus rating wins; otherwise one rater's rating; with several raters and no consensus,
     their mean, marked as disputed when they differ. Suggestions never count.
     """
+    # plain records: a few hundred rows, where per-component DataFrame filtering costs ~1 ms each
+    by_component: dict[str, list[dict]] = {}
+    for r in rows[["component", "status", "rating", "note", "evidence", "rater"]].to_dict(
+        "records"
+    ):
+        by_component.setdefault(str(r["component"]), []).append(r)
     out: dict[str, Resolved] = {}
-    for comp, group in rows.groupby("component", sort=False):
-        consensus = group[group["status"] == "consensus"]
-        chosen = consensus if not consensus.empty else group[group["status"] == "rating"]
-        values = [float(v) for v in chosen["rating"] if v is not None and not pd.isna(v)]
+    for comp, group in by_component.items():
+        chosen = [r for r in group if r["status"] == "consensus"] or [
+            r for r in group if r["status"] == "rating"
+        ]
+        values = [
+            float(r["rating"])
+            for r in chosen
+            if r["rating"] is not None and not pd.isna(r["rating"])
+        ]
         if not values:
             continue
-        notes = "; ".join(n for n in chosen["note"] if n)
-        evidence = tuple(sorted({int(e) for ev in chosen["evidence"] for e in ev}))
-        out[str(comp)] = Resolved(
+        out[comp] = Resolved(
             rating=sum(values) / len(values),
             disputed=len(set(values)) > 1,
-            raters=tuple(sorted(set(chosen["rater"]))),
-            note=notes,
-            evidence=evidence,
+            raters=tuple(sorted({r["rater"] for r in chosen})),
+            note="; ".join(r["note"] for r in chosen if r["note"]),
+            evidence=tuple(sorted({int(e) for r in chosen for e in r["evidence"]})),
         )
     return out
 
@@ -489,134 +491,32 @@ def group_scores(profiles: Sequence[SiteProfile], by: str, fw: Framework) -> pd.
     return out.reset_index()[columns]
 
 
-# --------------------------------------------------------------------------- agreement on ratings
+# Rating agreement lives in its own module; these names stay importable from here.
+from caseframe.analysis.rating_agreement import (  # noqa: E402
+    RatingAgreement,
+    ordinal_alpha,
+    rating_agreement,
+    weighted_kappa,
+)
 
-
-@dataclass
-class RatingAgreement:
-    """Two raters' agreement on ordinal ratings (units: site × date × component rated by both).
-
-    Exact and within-one agreement and Cohen's κ treat the ratings as categories; quadratic
-    weighted κ and ordinal Krippendorff α credit near misses, which suits a 0–3 scale.
-    """
-
-    raters: tuple[str, str]
-    units: int
-    exact: Coefficient
-    within_one: float | None
-    cohen_kappa: Coefficient
-    weighted_kappa: Coefficient  # quadratic weights
-    alpha_ordinal: Coefficient
-    per_site: pd.DataFrame  # site, assessed_on, units, exact, mean_abs_difference
-    disagreements: pd.DataFrame  # site, assessed_on, component, rating_a, rating_b
-
-    def to_dict(self) -> dict:
-        def coef(c: Coefficient) -> dict:
-            return {"value": c.value, "reason": c.reason}
-
-        return {
-            "raters": list(self.raters),
-            "units": self.units,
-            "exact": coef(self.exact),
-            "within_one": self.within_one,
-            "cohen_kappa": coef(self.cohen_kappa),
-            "weighted_kappa_quadratic": coef(self.weighted_kappa),
-            "alpha_ordinal": coef(self.alpha_ordinal),
-            "per_site": self.per_site.to_dict(orient="records"),
-            "disagreements": self.disagreements.to_dict(orient="records"),
-        }
-
-
-def weighted_kappa(a: Sequence[int], b: Sequence[int], scale: Scale) -> Coefficient:
-    """Cohen's κ with quadratic weights (scikit-learn), over the whole scale's categories."""
-    import warnings
-
-    from sklearn.metrics import cohen_kappa_score
-
-    a_arr, b_arr = np.asarray(a, dtype=int), np.asarray(b, dtype=int)
-    units = len(a_arr)
-    if units == 0:
-        return Coefficient(None, None, None, 0, "the two raters share no rated component")
-    if len(set(a_arr.tolist()) | set(b_arr.tolist())) < 2:
-        return Coefficient(
-            None, 1.0, 1.0, units, "every rating is the same value: nothing to correct for"
-        )
-    labels = list(range(scale.minimum, scale.maximum + 1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value = float(cohen_kappa_score(a_arr, b_arr, labels=labels, weights="quadratic"))
-    if math.isnan(value):
-        return Coefficient(None, None, None, units, "chance disagreement is 0")
-    return Coefficient(value, None, None, units)
-
-
-def ordinal_alpha(reliability_data: np.ndarray, scale: Scale) -> Coefficient:
-    """Krippendorff's α for ordinal data (the `krippendorff` package); raters × units, NaN =
-    missing. The whole scale is the value domain, so unused ranks still shape the metric."""
-    import krippendorff
-
-    data = np.asarray(reliability_data, dtype=float)
-    pairable = (~np.isnan(data)).sum(axis=0) >= 2
-    units = int(pairable.sum())
-    if units == 0:
-        return Coefficient(None, None, None, 0, "no component was rated by two raters")
-    values = np.unique(data[:, pairable][~np.isnan(data[:, pairable])])
-    if len(values) < 2:
-        return Coefficient(None, 1.0, 1.0, units, "every rating is the same value: no variation")
-    value = float(
-        krippendorff.alpha(
-            reliability_data=data,
-            level_of_measurement="ordinal",
-            value_domain=list(range(scale.minimum, scale.maximum + 1)),
-        )
-    )
-    return Coefficient(value, None, None, units)
-
-
-def rating_agreement(
-    paired: pd.DataFrame, raters: tuple[str, str], scale: Scale
-) -> RatingAgreement:
-    """`paired`: one row per unit rated by both raters: site, assessed_on, component, a, b."""
-    a = paired["a"].astype(int).to_numpy() if not paired.empty else np.array([], dtype=int)
-    b = paired["b"].astype(int).to_numpy() if not paired.empty else np.array([], dtype=int)
-    units = len(a)
-    counts, _ = ratings_to_counts(
-        np.vstack([a, b]).astype(float), list(range(scale.minimum, scale.maximum + 1))
-    )
-    exact = percent_agreement(counts) if units else Coefficient(None, None, None, 0, "no units")
-    within = float((np.abs(a - b) <= 1).mean()) if units else None
-    kappa = cohen_kappa(a.astype(float), b.astype(float))
-    if paired.empty:
-        per_site = pd.DataFrame(
-            columns=["site", "assessed_on", "units", "exact", "mean_abs_difference"]
-        )
-        disagreements = pd.DataFrame(
-            columns=["site", "assessed_on", "component", raters[0], raters[1]]
-        )
-    else:
-        frame = paired.assign(same=(paired["a"] == paired["b"]), gap=(paired["a"] - paired["b"]))
-        per_site = (
-            frame.groupby(["site", "assessed_on"], sort=True)
-            .agg(
-                units=("component", "size"),
-                exact=("same", "mean"),
-                mean_abs_difference=("gap", lambda g: float(np.abs(g).mean())),
-            )
-            .reset_index()
-        )
-        disagreements = frame.loc[~frame["same"], ["site", "assessed_on", "component", "a", "b"]]
-        disagreements = disagreements.rename(columns={"a": raters[0], "b": raters[1]})
-        disagreements = disagreements.reset_index(drop=True)
-    return RatingAgreement(
-        raters=raters,
-        units=units,
-        exact=exact,
-        within_one=within,
-        cohen_kappa=kappa,
-        weighted_kappa=weighted_kappa(a, b, scale),
-        alpha_ordinal=ordinal_alpha(np.vstack([a, b]).astype(float), scale)
-        if units
-        else Coefficient(None, None, None, 0, "no component was rated by two raters"),
-        per_site=per_site,
-        disagreements=disagreements,
-    )
+__all__ = [
+    "SIS_KEY_QUESTIONS",
+    "SIS_RISKS",
+    "ComponentStatus",
+    "LevelScore",
+    "RatingAgreement",
+    "Resolved",
+    "SiteProfile",
+    "build_profile",
+    "check_rating",
+    "group_scores",
+    "heatmap_frame",
+    "ordinal_alpha",
+    "ranking_frame",
+    "rating_agreement",
+    "rating_scale",
+    "resolve_ratings",
+    "score_levels",
+    "state_of",
+    "weighted_kappa",
+]

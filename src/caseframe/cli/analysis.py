@@ -150,8 +150,12 @@ def report(
     ctx: typer.Context,
     fmt: str = typer.Option("html", "--format", help="html, docx or md"),
     out: Path = typer.Option(None, "--out", "-o", help="Output file (default report.FORMAT)."),
-    framework: str = typer.Option("sis", "--framework"),
-    by: str = typer.Option("setting", "--by", help="Attribute counted in Table 1."),
+    framework: str = typer.Option(
+        None, "--framework", help="Framework of Table 2 and coverage (default: sis if loaded)."
+    ),
+    by: str = typer.Option(
+        None, "--by", help="Attribute counted in Table 1 (default: setting if the cases have it)."
+    ),
 ) -> None:
     """Write the study report."""
     path = open_project(ctx).report(fmt, out or Path(f"report.{fmt}"), framework, by)

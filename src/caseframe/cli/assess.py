@@ -7,7 +7,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from caseframe.cli.app import JSON_OPTION, app, default_group, open_project
@@ -201,6 +200,8 @@ def suggest(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show proposed ratings with their reasons and evidence (nothing is stored)."""
+    import pandas as pd
+
     suggestions = open_project(ctx).suggest_ratings(site, framework)
     if as_json:
         print_json([s.to_dict() for s in suggestions])

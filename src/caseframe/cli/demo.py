@@ -63,7 +63,7 @@ def demo(
             console.print(f"  “{text}” ({who})", markup=False)
     console.print(f"\nProject: {out / 'project'}")
     # SIS site profiles from the illustrative ratings, beside the report (which links to them)
-    from caseframe.api.assessments import load_example_ratings
+    from caseframe.example_study import load_example_ratings
 
     load_example_ratings(project)
     # the study report (HTML and Word) in the output folder

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from caseframe.reports.report import MATRIX_ROW_LIMIT, NO_DATA, ReportData
+from caseframe.reports.data import MATRIX_ROW_LIMIT, NO_DATA, ReportData
 
 
 def _table(doc, frame: pd.DataFrame, caption: str, index: str | None = None) -> None:

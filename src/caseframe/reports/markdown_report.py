@@ -1,23 +1,33 @@
-"""The study report as Markdown (charts as inline SVG data URIs, so the file stands alone)."""
+"""The study report as Markdown (charts as inline SVG data URIs, so the file stands alone).
+
+Text from the project (code names, memos, quotes, case keys) is HTML-escaped: Markdown renders
+raw HTML, so a code named "<script>…" must arrive as text, not as markup.
+"""
 
 from __future__ import annotations
 
 import base64
+from html import escape
 
 import pandas as pd
 
-from caseframe.reports.report import MATRIX_ROW_LIMIT, NO_DATA, ReportData
+from caseframe.reports.data import MATRIX_ROW_LIMIT, NO_DATA, ReportData
+
+
+def _text(value) -> str:
+    """Project text as Markdown text: no HTML survives."""
+    return escape(str(value), quote=False)
 
 
 def _cell(value) -> str:
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    return _text(text).replace("|", "\\|").replace("\n", "<br>")
 
 
 def _table(frame: pd.DataFrame, caption: str, index: str | None = None) -> list[str]:
     shown = frame.head(MATRIX_ROW_LIMIT)
     columns = ([index] if index else []) + [str(c) for c in shown.columns]
-    lines = [f"**{caption}**", "", "| " + " | ".join(_cell(c) for c in columns) + " |"]
+    lines = [f"**{_text(caption)}**", "", "| " + " | ".join(_cell(c) for c in columns) + " |"]
     lines.append("|" + "---|" * len(columns))
     for label, row in shown.iterrows():
         values = ([label] if index else []) + list(row)
@@ -27,18 +37,24 @@ def _table(frame: pd.DataFrame, caption: str, index: str | None = None) -> list[
     return [*lines, ""]
 
 
+def _quoted(text: str) -> str:
+    """A quote inside a block quote: every line of it stays in the block."""
+    return _text(text).replace("\n", "\n> ")
+
+
 def _figure(svg: str, caption: str) -> list[str]:
     encoded = base64.b64encode(svg.encode()).decode()
+    caption = _text(caption)
     return [f"![{caption}](data:image/svg+xml;base64,{encoded})", "", f"*{caption}*", ""]
 
 
 def render_markdown(data: ReportData) -> str:
     from caseframe.reports import charts
 
-    out = [f"# {data.title}", "", f"Study report written by caseframe on {data.today}.", ""]
+    out = [f"# {_text(data.title)}", "", f"Study report written by caseframe on {data.today}.", ""]
     if data.citation:
-        out += [data.citation, ""]
-    out += ["## Methods", "", data.methods, ""]
+        out += [_text(data.citation), ""]
+    out += ["## Methods", "", _text(data.methods), ""]
     if not data.has_data:
         out += [NO_DATA, ""]
     if data.table1 is not None:
@@ -46,7 +62,9 @@ def render_markdown(data: ReportData) -> str:
         out += _table(
             data.table1, "Table 1. Included cases (respondents and services by region and setting)"
         )
-        out += [f"- {g}: {n}" for g, notes in data.table1_notes.items() for n in notes] + [""]
+        out += [
+            f"- {_text(g)}: {_text(n)}" for g, notes in data.table1_notes.items() for n in notes
+        ] + [""]
     if data.table2 is not None:
         out += ["## Framework", ""]
         out += _table(data.table2, f"Table 2. {data.framework_name}: components by level")
@@ -57,11 +75,11 @@ def render_markdown(data: ReportData) -> str:
     if not data.has_data:
         out += [NO_DATA, ""]
     for s in data.sections:
-        out += [f"{'#' * (s.depth + 3)} {s.name}", ""]
+        out += [f"{'#' * (s.depth + 3)} {_text(s.name)}", ""]
         if s.description:
-            out += [s.description, ""]
+            out += [_text(s.description), ""]
         for q in s.quotes:
-            out += [f"> “{q.text}” {q.attribution}", ""]
+            out += [f"> “{_quoted(q.text)}” {_text(q.attribution)}", ""]
     if data.coverage is not None:
         out += ["## Framework coverage", ""]
         if data.coverage.heatmap.size:
@@ -70,12 +88,19 @@ def render_markdown(data: ReportData) -> str:
         out += _table(data.coverage.components, f"Evidence per {data.framework_name} component")
         if data.coverage.never_evidenced:
             out += [
-                "Components never evidenced: " + ", ".join(data.coverage.never_evidenced) + ".",
+                "Components never evidenced: "
+                + _text(", ".join(data.coverage.never_evidenced))
+                + ".",
                 "",
             ]
     if data.profiles:
         name = data.profiles["framework_name"]
-        out += [f"## Site sustainability profiles ({name})", "", data.profiles["text"], ""]
+        out += [
+            f"## Site sustainability profiles ({_text(name)})",
+            "",
+            _text(data.profiles["text"]),
+            "",
+        ]
         out += [f"[Site profiles]({data.profiles['href']})", ""]
     if data.valence is not None:
         out += ["## Facilitators and barriers", ""]

@@ -1,12 +1,11 @@
 """Site sustainability profiles as a self-contained HTML page (inline SVG charts), Markdown or
-an Excel workbook; `profile_page` is the same HTML for the web workspace to serve."""
+an Excel workbook; `profile_page` is the HTML the web workspace serves, one site at a time (or
+the cross-site overview)."""
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from caseframe.analysis.profiles import (
 )
 from caseframe.analysis.rating_suggestions import Evidence
 from caseframe.errors import InvalidInput
+from caseframe.util.atomic import atomic_write
 from caseframe.util.output import checked_output
 
 FORMATS = {"html", "md", "xlsx"}
@@ -50,23 +50,28 @@ def write_profiles(
     _require_ratings(sites)
     chosen = [sites.profile(project.case(site).key)] if site else sites.profiles
     if fmt == "xlsx":
-        _atomic_write(out, lambda path: _write_xlsx(sites, chosen, path))
-    else:
-        text = (
-            profiles_html(project, sites, chosen)
-            if fmt == "html"
-            else profiles_markdown(project, sites, chosen)
-        )
-        _atomic_write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
-    return out
+        return _write_xlsx(sites, chosen, out)
+    text = (
+        profiles_html(project, sites, chosen)
+        if fmt == "html"
+        else profiles_markdown(project, sites, chosen)
+    )
+    return atomic_write(out, text)
+
+
+# Where a site's name links to in the workspace overview (the page is framed, so the link
+# opens the workspace page of that site).
+SITE_LINK = "/profiles?site={site}&framework={framework}"
 
 
 def profile_page(project: Any, site: str | None = None, framework: str = "sis") -> str:
-    """The profiles as one HTML page (all sites, or one); for the web workspace."""
+    """The profiles page of the web workspace: one site with the cross-site heatmap, or (no
+    site) the overview across sites: ranking, heatmap and group scores, each site a row."""
     sites = project.site_profiles(framework)
     _require_ratings(sites)
-    chosen = [sites.profile(project.case(site).key)] if site else sites.profiles
-    return profiles_html(project, sites, chosen)
+    if site:
+        return profiles_html(project, sites, [sites.profile(project.case(site).key)], web=True)
+    return profiles_html(project, sites, [], web=True)
 
 
 def _require_ratings(sites) -> None:
@@ -77,70 +82,52 @@ def _require_ratings(sites) -> None:
         )
 
 
-def _atomic_write(out: Path, write) -> None:
-    """Write beside the target and rename, so a failure leaves no half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.tmp.", suffix=out.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes the file private; give the usual mode
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 # --------------------------------------------------------------------------- charts
 
 
-def _svg(fig) -> str:
-    import matplotlib
-
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "caseframe"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    text = buf.getvalue()
-    return text[text.index("<svg") :]
-
-
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    fig.set_dpi(100)
-    return fig
+def _ramp(steps: int) -> list[str]:
+    """`steps` colours from absent (red) to full (blue), the four base colours when steps == 4."""
+    if steps == len(_RAMP):
+        return list(_RAMP)
+    rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in _RAMP]
+    out = []
+    for k in range(steps):
+        pos = k / max(1, steps - 1) * (len(rgb) - 1)
+        i = min(int(pos), len(rgb) - 2)
+        f = pos - i
+        mixed = [round(a + (b - a) * f) for a, b in zip(rgb[i], rgb[i + 1], strict=True)]
+        out.append("#" + "".join(f"{v:02x}" for v in mixed))
+    return out
 
 
-def heatmap_svg(frame: pd.DataFrame, scale_min: int, scale_max: int, breaks: list[int]) -> str:
+def heatmap_svg(
+    frame: pd.DataFrame,
+    scale_min: int,
+    scale_max: int,
+    breaks: list[int],
+    highlight: str | None = None,
+    names: dict[str, str] | None = None,
+) -> str:
     """Sites × components, one colour per scale point; `breaks` are the column indexes where a
-    new level starts (drawn as a rule)."""
-    from matplotlib.colors import BoundaryNorm, ListedColormap
+    new level starts (drawn as a rule); `highlight` outlines one site's row."""
+    from caseframe.reports.svg import grid_chart
 
-    values = frame.to_numpy(dtype=float)
-    rows, cols = values.shape
-    fig = _figure(max(6.0, 0.34 * cols + 1.6), max(2.0, 0.3 * rows + 1.2))
-    ax = fig.add_subplot()
-    steps = scale_max - scale_min + 1
-    cmap = ListedColormap(_ramp(steps)).with_extremes(bad="#eeeeee")
-    norm = BoundaryNorm([scale_min - 0.5 + i for i in range(steps + 1)], steps)
-    ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
-    for i in range(rows):
-        for j in range(cols):
-            v = values[i, j]
-            text = "·" if pd.isna(v) else f"{v:g}"
-            dark = not pd.isna(v) and v in (scale_min, scale_max)
-            colour = "#ffffff" if dark else "#111111"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
-    ax.set_xticks(range(cols), list(frame.columns), fontsize=7, rotation=90)
-    ax.set_yticks(range(rows), list(frame.index), fontsize=8)
-    ax.tick_params(length=0)
-    for col in breaks:
-        ax.axvline(col - 0.5, color="#333333", linewidth=1.2)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    return _svg(fig)
+    colours = dict(
+        zip(range(scale_min, scale_max + 1), _ramp(scale_max - scale_min + 1), strict=True)
+    )
+    columns = [str(c) for c in frame.columns]
+    values = [[None if pd.isna(v) else float(v) for v in row] for row in frame.to_numpy()]
+    return grid_chart(
+        [str(i) for i in frame.index],
+        columns,
+        values,
+        lambda v: "#eeeeee" if v is None else colours.get(round(v), "#bbbbbb"),
+        title="Ratings per site and component",
+        dark=lambda v: v is not None and v in (scale_min, scale_max),
+        breaks=breaks,
+        highlight=highlight,
+        column_titles=[f"{c} {names[c]}" if names and c in names else c for c in columns],
+    )
 
 
 def level_breaks(fw: Any) -> list[int]:
@@ -148,88 +135,74 @@ def level_breaks(fw: Any) -> list[int]:
     return [i for i in range(1, len(comps)) if comps[i].level != comps[i - 1].level]
 
 
-def _ramp(steps: int) -> list[str]:
-    if steps == len(_RAMP):
-        return list(_RAMP)
-    from matplotlib import colormaps
-
-    cmap = colormaps["RdYlBu"]
-    return [cmap(i / max(1, steps - 1)) for i in range(steps)]  # type: ignore[misc]
-
-
 def level_bars_svg(profile: SiteProfile) -> str:
     """Share of each level's maximum, now and at the previous assessment."""
-    fig = _figure(5.2, 0.45 * len(profile.levels) + 0.9)
-    ax = fig.add_subplot()
-    names = [lv.level for lv in profile.levels][::-1]
-    now_share = [lv.share * 100 for lv in profile.levels][::-1]
-    y = list(range(len(names)))
+    from caseframe.reports.svg import Series, bar_chart
+
+    names = [lv.level for lv in profile.levels]
+    series = [Series("current", [lv.share * 100 for lv in profile.levels], "#4575b4")]
     if profile.previous_levels:
-        prev = [lv.share * 100 for lv in profile.previous_levels][::-1]
-        ax.barh([v + 0.2 for v in y], prev, height=0.38, color="#bbbbbb", label="previous")
-        ax.barh([v - 0.2 for v in y], now_share, height=0.38, color="#4575b4", label="current")
-        ax.legend(fontsize=7, loc="lower right", frameon=False)
-    else:
-        ax.barh(y, now_share, height=0.55, color="#4575b4")
-    for lv, yy in zip(profile.levels[::-1], y, strict=True):
-        ax.text(101, yy, f"{lv.score:g}/{lv.maximum}", va="center", fontsize=8)
-    ax.set_yticks(y, names, fontsize=8)
-    ax.set_xlim(0, 115)
-    ax.set_xticks([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100 %"], fontsize=7)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return _svg(fig)
+        previous = [lv.share * 100 for lv in profile.previous_levels]
+        series = [Series("previous", previous, "#bbbbbb"), *series]
+    current = len(series) - 1
+
+    def text(row: int, k: int, _value: float) -> str:
+        lv = profile.levels[row]
+        return f"{lv.score:g}/{lv.maximum}" if k == current else ""
+
+    return bar_chart(
+        names,
+        series,
+        100,
+        title=f"Level scores of {profile.site}",
+        value_text=text,
+        ticks=(0, 25, 50, 75, 100),
+        tick_suffix=" %",
+        plot_width=360,
+    )
 
 
 def ranking_svg(ranking: pd.DataFrame, total_max: int) -> str:
-    fig = _figure(5.5, 0.26 * len(ranking) + 0.8)
-    ax = fig.add_subplot()
-    sites = list(ranking["site"])[::-1]
-    totals = list(ranking["total"])[::-1]
-    ax.barh(range(len(sites)), totals, color="#4575b4", height=0.65)
-    for i, v in enumerate(totals):
-        ax.text(v + total_max * 0.01, i, f"{v:g}", va="center", fontsize=7)
-    ax.set_yticks(range(len(sites)), sites, fontsize=8)
-    ax.set_xlim(0, total_max)
-    ax.set_xlabel(f"total score (max {total_max})", fontsize=8)
-    ax.tick_params(axis="x", labelsize=7)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return _svg(fig)
+    from caseframe.reports.svg import Series, bar_chart
+
+    return bar_chart(
+        [str(s) for s in ranking["site"]],
+        [Series("total", [float(v) for v in ranking["total"]], "#4575b4")],
+        total_max,
+        title="Sites ranked by total score",
+        axis_label=f"total score (max {total_max})",
+    )
 
 
 def group_svg(frame: pd.DataFrame, levels: list[str], maxima: dict[str, int]) -> str:
     """Mean share of each level's maximum per group."""
-    fig = _figure(5.5, max(1.8, 0.22 * len(frame) * max(1, len(levels)) + 1.0))
-    ax = fig.add_subplot()
-    height = 0.8 / max(1, len(levels))
+    from caseframe.reports.svg import Series, bar_chart
+
     colours = ["#4575b4", "#91bfdb", "#fc8d59", "#999999", "#d7301f"]
-    groups = list(frame["group"])[::-1]
-    for k, level in enumerate(levels):
-        shares = [
-            100 * v / maxima[level] if maxima.get(level) else 0 for v in list(frame[level])[::-1]
-        ]
-        ax.barh(
-            [i + (k - (len(levels) - 1) / 2) * height for i in range(len(groups))][::1],
-            shares,
-            height=height,
-            color=colours[k % len(colours)],
-            label=level,
+    series = [
+        Series(
+            level,
+            [100 * v / maxima[level] if maxima.get(level) else 0 for v in frame[level]],
+            colours[k % len(colours)],
         )
-    ax.set_yticks(range(len(groups)), [str(g) for g in groups], fontsize=8)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("mean share of the level maximum (%)", fontsize=8)
-    ax.tick_params(axis="x", labelsize=7)
-    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return _svg(fig)
+        for k, level in enumerate(levels)
+    ]
+    return bar_chart(
+        [str(g) for g in frame["group"]],
+        series,
+        100,
+        title="Mean share of the level maximum per group",
+        axis_label="mean share of the level maximum (%)",
+        value_text=lambda _r, _k, v: f"{v:.0f}",
+    )
 
 
 # --------------------------------------------------------------------------- HTML
 
 
+@lru_cache(maxsize=1)
 def _env():
+    """One environment per process: compiling the template costs more than rendering it."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
@@ -249,16 +222,23 @@ def _num(value: Any) -> str:
     return f"{value:g}" if value.is_integer() else f"{value:.1f}"
 
 
-def _context(project: Any, sites: Any, chosen: list[SiteProfile]) -> dict:
+def _context(project: Any, sites: Any, chosen: list[SiteProfile], web: bool = False) -> dict:
+    from urllib.parse import quote
+
     from markupsafe import Markup
 
     fw = sites.framework
     scale = fw.scale
+    overview = web and not chosen  # the workspace's cross-site page: no site sections
+    single = len(chosen) == 1 and len(sites.profiles) > 1
     ranking = ranking_frame(sites.profiles)
-    heat = heatmap_frame(sites.profiles if len(chosen) > 1 else chosen, fw)
+    across = sites.profiles if (web or len(chosen) > 1) else chosen
+    heat = heatmap_frame(across, fw)
+    names = {c.key: c.name for c in fw.components}
+    highlight = chosen[0].site if web and single else None
     maxima = {lv.level: lv.maximum for lv in sites.profiles[0].levels}
     groups = []
-    for by in sites.groupings:
+    for by in sites.groupings if not single else ():
         frame = group_scores(sites.profiles, by, fw)
         if len(frame) >= 2:
             groups.append(
@@ -290,6 +270,7 @@ def _context(project: Any, sites: Any, chosen: list[SiteProfile]) -> dict:
                 "changed": [c for c in p.components if c.change not in (None, 0)],
             }
         )
+    show_across = overview or (not single and len(chosen) > 1)
     return {
         "title": f"Site sustainability profiles — {fw.name}",
         "project": project.name,
@@ -299,10 +280,20 @@ def _context(project: Any, sites: Any, chosen: list[SiteProfile]) -> dict:
         "illustrative": any(
             "illustrative" in r.casefold() for p in sites.profiles for r in p.raters
         ),
-        "single": len(chosen) == 1 and len(sites.profiles) > 1,
+        "single": single,
+        "overview": overview,
+        "show_across": show_across,
+        "heatmap_after": web and single,
+        "site_link": lambda site: SITE_LINK.format(site=quote(str(site)), framework=quote(fw.key)),
         "ranking": ranking.to_dict(orient="records"),
-        "ranking_svg": Markup(ranking_svg(ranking, sites.profiles[0].total_max)),
-        "heatmap_svg": Markup(heatmap_svg(heat, scale.minimum, scale.maximum, level_breaks(fw))),
+        "ranking_svg": Markup(ranking_svg(ranking, sites.profiles[0].total_max))
+        if show_across
+        else "",
+        "heatmap_svg": Markup(
+            heatmap_svg(heat, scale.minimum, scale.maximum, level_breaks(fw), highlight, names)
+        )
+        if show_across or (web and single)
+        else "",
         "ramp": list(
             zip(
                 range(scale.minimum, scale.maximum + 1),
@@ -317,8 +308,8 @@ def _context(project: Any, sites: Any, chosen: list[SiteProfile]) -> dict:
     }
 
 
-def profiles_html(project: Any, sites: Any, chosen: list[SiteProfile]) -> str:
-    return _env().get_template("profiles.html").render(**_context(project, sites, chosen))
+def profiles_html(project: Any, sites: Any, chosen: list[SiteProfile], *, web: bool = False) -> str:
+    return _env().get_template("profiles.html").render(**_context(project, sites, chosen, web))
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -330,15 +321,18 @@ def profiles_markdown(project: Any, sites: Any, chosen: list[SiteProfile]) -> st
     anchors = "; ".join(f"{k} {v}" for k, v in sorted(scale.anchors.items()))
     lines = [f"# Site sustainability profiles — {fw.name}", ""]
     if sites.notice:
-        lines += [f"> **{sites.notice}**", ""]
-    lines += [f"Project: {project.name}. Scale {scale.minimum}–{scale.maximum} ({anchors}).", ""]
+        lines += [f"> **{_md(sites.notice)}**", ""]
+    lines += [
+        f"Project: {_md(project.name)}. Scale {scale.minimum}–{scale.maximum} ({anchors}).",
+        "",
+    ]
     if len(chosen) > 1:
         ranking = ranking_frame(sites.profiles)
         lines += ["## Sites ranked by total", ""]
         head = ["rank", "site", *fw.levels, "total", "change"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in ranking.to_dict(orient="records"):
-            cells = [str(r["rank"]), r["site"], *[_num(r[lv]) for lv in fw.levels]]
+            cells = [str(r["rank"]), _md(r["site"]), *[_num(r[lv]) for lv in fw.levels]]
             cells += [f"{_num(r['total'])}/{r['total_max']}", _signed(r["change"])]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
@@ -350,7 +344,7 @@ def profiles_markdown(project: Any, sites: Any, chosen: list[SiteProfile]) -> st
             head = [by, "sites", *fw.levels, "total"]
             lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
             for r in frame.to_dict(orient="records"):
-                cells = [str(r["group"]), str(r["sites"])]
+                cells = [_md(r["group"]), str(r["sites"])]
                 cells += [f"{r[lv]:.1f}" for lv in fw.levels] + [f"{r['total']:.1f}"]
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
@@ -362,16 +356,16 @@ def profiles_markdown(project: Any, sites: Any, chosen: list[SiteProfile]) -> st
 def _site_markdown(p: SiteProfile) -> list[str]:
     when = p.assessed_on.isoformat()
     prev = f"; previous {p.previous_on.isoformat()}" if p.previous_on else ""
-    groups = ", ".join(f"{k}: {v}" for k, v in p.groups.items())
+    groups = _md(", ".join(f"{k}: {v}" for k, v in p.groups.items()))
     lines = [
-        f"## {p.label} ({p.site})",
+        f"## {_md(p.label)} ({_md(p.site)})",
         "",
         f"Assessed {when}{prev}. Raters: "
-        f"{', '.join(p.raters)}." + (f" {groups}." if groups else ""),
+        f"{_md(', '.join(p.raters))}." + (f" {groups}." if groups else ""),
         "",
     ]
     if p.key_questions:
-        lines += [f"- {q} **{a}** ({comp})" for q, comp, a in p.key_questions] + [""]
+        lines += [f"- {_md(q)} **{a}** ({comp})" for q, comp, a in p.key_questions] + [""]
     lines += ["| level | score | max | rated |", "|---|---|---|---|"]
     for lv in p.levels:
         lines.append(
@@ -385,15 +379,22 @@ def _site_markdown(p: SiteProfile) -> list[str]:
         "",
     ]
     if p.risks:
-        lines += ["Risks:", ""] + [f"- {r}" for r in p.risks] + [""]
+        lines += ["Risks:", ""] + [f"- {_md(r)}" for r in p.risks] + [""]
     changed = [c for c in p.components if c.change not in (None, 0)]
     if changed:
         lines += ["Changes:", ""]
         lines += [
-            f"- {c.component} {c.name}: {_num(c.previous)} → {_num(c.rating)}" for c in changed
+            f"- {c.component} {_md(c.name)}: {_num(c.previous)} → {_num(c.rating)}" for c in changed
         ]
         lines.append("")
     return lines
+
+
+def _md(value: Any) -> str:
+    """Project text in Markdown: HTML in it is shown, never rendered."""
+    from html import escape
+
+    return escape(str(value), quote=False)
 
 
 def _signed(value: Any) -> str:
@@ -405,7 +406,9 @@ def _signed(value: Any) -> str:
 # --------------------------------------------------------------------------- Excel
 
 
-def _write_xlsx(sites: Any, chosen: list[SiteProfile], path: str) -> None:
+def _write_xlsx(sites: Any, chosen: list[SiteProfile], out: Path) -> Path:
+    from caseframe.interop.tables import write_xlsx
+
     fw = sites.framework
     long = [
         {
@@ -426,20 +429,15 @@ def _write_xlsx(sites: Any, chosen: list[SiteProfile], path: str) -> None:
         for c in p.components
     ]
     risks = [{"site": p.site, "risk": r} for p in chosen for r in p.risks]
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        ranking_frame(chosen).to_excel(writer, sheet_name="ranking", index=False)
-        heat = heatmap_frame(chosen, fw)
-        heat.index.name = "site"
-        heat.to_excel(writer, sheet_name="heatmap")
-        for by in sites.groupings:
-            frame = group_scores(chosen, by, fw)
-            if len(frame):
-                frame.to_excel(writer, sheet_name=f"by {by}"[:31], index=False)
-        pd.DataFrame.from_records(long).to_excel(writer, sheet_name="components", index=False)
-        pd.DataFrame.from_records(risks, columns=["site", "risk"]).to_excel(
-            writer, sheet_name="risks", index=False
-        )
-        if sites.notice:
-            pd.DataFrame({"notice": [sites.notice]}).to_excel(
-                writer, sheet_name="about", index=False
-            )
+    heat = heatmap_frame(chosen, fw)
+    heat.index.name = "site"
+    sheets: dict[str, pd.DataFrame] = {"ranking": ranking_frame(chosen), "heatmap": heat}
+    for by in sites.groupings:
+        frame = group_scores(chosen, by, fw)
+        if len(frame):
+            sheets[f"by {by}"[:31]] = frame
+    sheets["components"] = pd.DataFrame.from_records(long)
+    sheets["risks"] = pd.DataFrame.from_records(risks, columns=["site", "risk"])
+    if sites.notice:
+        sheets["about"] = pd.DataFrame({"notice": [sites.notice]})
+    return write_xlsx(sheets, out, index={"heatmap": True}, index_label="site")

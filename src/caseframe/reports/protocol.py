@@ -3,8 +3,6 @@ definition and its questions, as Markdown or Word (.docx)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 from caseframe.errors import InvalidInput
 from caseframe.frameworks.loader import BUILTIN_KEYS, FrameworkSpec, builtin_framework_spec
 from caseframe.model import Component, Framework
+from caseframe.util.atomic import atomic_write
 
 FORMATS = {"md": (".md", ".markdown", ".txt"), "docx": (".docx",)}
 
@@ -165,8 +164,8 @@ def write_protocol(
     fw: Framework, fmt: str, out: str | Path, spec: FrameworkSpec | None = None
 ) -> Path:
     """Write the interview guide as `fmt` ("md" or "docx") to `out` (a file, or a folder that
-    gets `<key>-interview-guide.<ext>`). Written to a temporary file first, so a failure never
-    leaves a half-written guide. Returns the path written."""
+    gets `<key>-interview-guide.<ext>`), atomically: a failure never leaves a half-written
+    guide. Returns the path written."""
     fmt_key = fmt.strip().lower().lstrip(".")
     if fmt_key == "markdown":
         fmt_key = "md"
@@ -175,27 +174,4 @@ def write_protocol(
             f"unknown protocol format '{fmt}'", hint=f"use one of: {', '.join(_WRITERS)}"
         )
     target = _target(fw, fmt_key, Path(out))
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=".caseframe-", suffix=target.suffix, dir=target.parent
-        )
-        os.close(fd)
-    except OSError as exc:
-        raise InvalidInput(
-            f"cannot write in the output folder ({exc.strerror})",
-            where=str(target.parent),
-            hint="choose a folder you can write to",
-        ) from exc
-    tmp = Path(tmp_name)
-    try:
-        _WRITERS[fmt_key](fw, spec, tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise InvalidInput(
-            f"cannot write the interview guide ({exc.strerror})",
-            where=str(target),
-            hint="check that the path is a writable file location",
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return atomic_write(target, lambda tmp: _WRITERS[fmt_key](fw, spec, tmp))

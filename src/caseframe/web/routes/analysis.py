@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from caseframe.api.users import User
-from caseframe.errors import CaseframeError
+from caseframe.errors import CaseframeError, InvalidInput, NotFound
 from caseframe.web.app import page_context
 from caseframe.web.auth import viewer
 from caseframe.web.convert import plain, records, table
@@ -37,6 +37,15 @@ def _call(project, name: str):
     if method is None:
         raise NotAvailable(f"'{name}' is not available in this version of caseframe")
     return method
+
+
+def _named(fn, *args, **kwargs):
+    """Call an analysis whose parameters name things (rows, columns, a framework): an unknown
+    name there is a bad request (400) with the API's message, not a missing page."""
+    try:
+        return fn(*args, **kwargs)
+    except NotFound as exc:
+        raise InvalidInput(exc.message, where=exc.where, hint=exc.hint) from None
 
 
 def _quotes(project, code: int, by: str, coder: str | None, valence: str | None, exact: bool):
@@ -83,8 +92,13 @@ def matrix(
     coder: str | None = None,
     user: User = Depends(viewer),
 ):
-    frame = _call(request.app.state.web.project, "matrix")(
-        rows=rows, cols=cols, cell=cell, framework=framework or None, coder=coder or None
+    frame = _named(
+        _call(request.app.state.web.project, "matrix"),
+        rows=rows,
+        cols=cols,
+        cell=cell,
+        framework=framework or None,
+        coder=coder or None,
     )
     return table(frame)
 
@@ -126,21 +140,65 @@ def matrix_page(
     framework: str | None = None,
     user: User = Depends(viewer),
 ):
+    from caseframe.web.matrix_view import matrix_view
+
     web = request.app.state.web
-    frame = _call(web.project, "matrix")(
-        rows=rows, cols=cols, cell=cell, framework=framework or None
-    )
+    keys = [fw.key for fw in web.project.frameworks()]
+    if cols in keys:  # an old link (cols=sis): the framework select says which
+        cols, framework = "framework", cols
+    framework = (framework or "").strip() or ("sis" if "sis" in keys else None)
+    used = framework if cols == "framework" else None
+    frame = _named(web.project.matrix, rows=rows, cols=cols, cell=cell, framework=framework)
+    names = _named(web.project.matrix_columns, cols, used)
     return web.templates.TemplateResponse(
         request,
         "matrix.html",
         page_context(
             request,
             user,
-            matrix=table(frame),
+            matrix=matrix_view(frame, cell, names, framework=cols == "framework"),
             rows=rows,
             cols=cols,
             cell=cell,
             framework=framework or "",
+            frameworks=keys,
+            query={"rows": rows, "cols": cols, "framework": framework or ""},
+        ),
+    )
+
+
+@router.get("/matrix/cell")
+def matrix_cell_page(
+    request: Request,
+    row: str,
+    column: str,
+    rows: str = "respondent",
+    cols: str = "categories",
+    framework: str | None = None,
+    user: User = Depends(viewer),
+):
+    """The quotes in one matrix cell (what a click on a count opens)."""
+    web = request.app.state.web
+    frame = _named(
+        web.project.matrix, rows=rows, cols=cols, cell="quotes", framework=framework or None
+    )
+    if row not in frame.index or column not in frame.columns:
+        raise InvalidInput(
+            f"the matrix has no cell '{row}' × '{column}'", hint="open a cell from the matrix"
+        )
+    text = str(frame.at[row, column] or "")
+    return web.templates.TemplateResponse(
+        request,
+        "matrix_cell.html",
+        page_context(
+            request,
+            user,
+            row=row,
+            column=column,
+            rows=rows,
+            cols=cols,
+            framework=framework or "",
+            quotes=[line for line in text.split("\n") if line],
         ),
     )
 
@@ -221,15 +279,25 @@ def download_matrix(
     out = Path(folder) / f"matrix.{fmt}"
     try:
         if fmt == "xlsx":  # a workbook: one sheet per kind of cell
-            path = _call(project, "export_matrix")(
-                out, rows=rows, cols=cols, framework=framework or None, fmt="xlsx"
+            path = _named(
+                _call(project, "export_matrix"),
+                out,
+                rows=rows,
+                cols=cols,
+                framework=framework or None,
+                fmt="xlsx",
             )
         else:
-            frame = _call(project, "matrix")(
-                rows=rows, cols=cols, cell=cell, framework=framework or None
+            from caseframe.interop.tables import write_csv
+
+            frame = _named(
+                _call(project, "matrix"),
+                rows=rows,
+                cols=cols,
+                cell=cell,
+                framework=framework or None,
             )
-            frame.to_csv(out)
-            path = out
+            path = write_csv(frame.rename_axis(rows), out, index=True)
     except BaseException:
         _remove(folder)
         raise
