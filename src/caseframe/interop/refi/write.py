@@ -42,15 +42,18 @@ from caseframe.interop.refi.model import (
     RefiSource,
     RefiVariable,
     VariableValue,
+    code_depths,
     guid_key,
 )
 from caseframe.interop.refi.read import EXTENSIONS_ENTRY, EXTENSIONS_FORMAT, EXTENSIONS_VERSION
+from caseframe.interop.refi.safety import MAX_CODE_DEPTH
 from caseframe.interop.refi.schemas import (
     CODEBOOK_NS,
     PROJECT_NS,
     schema_errors,
     schemas_available,
 )
+from caseframe.util.tree import CycleError
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _GUID_RE = re.compile(
@@ -182,24 +185,36 @@ def _codes_xml(
     known: dict[str, str],
     note_refs: dict[str, list[str]] | None,
 ) -> None:
-    for code in codes:
-        key = _g(code.guid)
-        if key in known:
-            raise InvalidInput(f"GUID {code.guid} is used by two codes")
-        known[key] = "code"
-        el = ET.SubElement(
-            parent,
-            q + "Code",
-            guid=key,
-            name=_s(code.name),
-            isCodable="true" if code.is_codable else "false",
-        )
-        _set(el, "color", code.color)
-        _text(el, q + "Description", code.description)
-        if note_refs is not None:
-            for note in note_refs.get(key, []):
-                ET.SubElement(el, q + "NoteRef", targetGUID=note)
-        _codes_xml(el, code.children, q, known, note_refs)
+    """The code tree as nested <Code> elements, iteratively; deeper than MAX_CODE_DEPTH levels
+    is refused, since no reader (ours included) should have to accept it."""
+    elements: dict[int, ET.Element] = {}
+    try:
+        for code, above, _depth in code_depths(codes, max_depth=MAX_CODE_DEPTH):
+            key = _g(code.guid)
+            if key in known:
+                raise InvalidInput(f"GUID {code.guid} is used by two codes")
+            known[key] = "code"
+            el = ET.SubElement(
+                elements[id(above)] if above is not None else parent,
+                q + "Code",
+                guid=key,
+                name=_s(code.name),
+                isCodable="true" if code.is_codable else "false",
+            )
+            elements[id(code)] = el
+            _set(el, "color", code.color)
+            _text(el, q + "Description", code.description)
+            if note_refs is not None:
+                for note in note_refs.get(key, []):
+                    ET.SubElement(el, q + "NoteRef", targetGUID=note)
+    except CycleError as exc:
+        raise InvalidInput(f"code {exc.node!r} appears twice in the code tree") from exc
+    except ValueError as exc:  # from the walk: deeper than the limit
+        raise InvalidInput(
+            f"the code tree is more than {MAX_CODE_DEPTH} levels deep, more than REFI-QDA "
+            "exchange allows here",
+            hint="move deep codes up the tree, then export again; nothing was written",
+        ) from exc
 
 
 def _format_value(kind: str, value: Any, what: str) -> str:
