@@ -12,11 +12,13 @@ import os
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element
 
-import xmlschema
-
 from caseframe.errors import CaseframeError
+
+if TYPE_CHECKING:
+    import xmlschema
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -47,6 +49,8 @@ def schemas_available() -> bool:
 
 @cache
 def _load(filename: str) -> xmlschema.XMLSchema:
+    import xmlschema  # loaded when a file is first validated, not at start-up
+
     folder = schema_dir()
     if folder is None:
         raise CaseframeError(
