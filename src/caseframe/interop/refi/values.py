@@ -7,6 +7,7 @@ import bisect
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 # Deterministic GUIDs the mapping invents (selections, coding-memo notes): same store, same file.
@@ -27,6 +28,7 @@ def derived_guid(*parts: str) -> str:
     return str(uuid.uuid5(_NS, ":".join(parts))).upper()
 
 
+@lru_cache(maxsize=4096)  # codings made in one session share their timestamps
 def timestamp(value: Any) -> str | None:
     """A stored datetime as xsd:dateTime in UTC, to the second ("2024-05-01T10:00:00Z")."""
     if value is None:
