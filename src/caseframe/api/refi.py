@@ -8,7 +8,10 @@ its audit entry, so a refused or failing import leaves the store exactly as it w
 
 from __future__ import annotations
 
+import gc
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +83,8 @@ class RefiMixin(ProjectBase):
         from caseframe.interop.refi import write_qdpx
 
         out = _out_path(out, ".qdpx")
-        report = write_qdpx(self.refi_project(line_names=line_names), out)
+        with _gc_paused():
+            report = write_qdpx(self.refi_project(line_names=line_names), out)
         return out, report
 
     def export_qdc(self, out: str | Path) -> tuple[Path, LossReport]:
@@ -317,6 +321,19 @@ class RefiMixin(ProjectBase):
                 apply_codebook(w.conn, plan.changes)
                 w.audit("merge codebook", kind, label, None, plan.counts())
         return CodebookMergeResult(plan, dry_run)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Build a large export without the cycle collector rescanning everything it has built
+    (tens of thousands of objects, none in cycles): about a tenth of the export's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_coding(coding: dict, length: int) -> None:
