@@ -74,3 +74,26 @@ def qc_import(qdpx: Path, folder: Path) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"qc import failed:\n{done.stderr[-3000:]}")
     return json.loads(answer.read_text(encoding="utf-8"))
+
+
+QC_EXPORT = r"""
+import sys
+from qualitative_coding.refi_qda.writer import REFIQDAWriter
+
+REFIQDAWriter("settings.yaml").write(sys.argv[1])
+"""
+
+
+def qc_export(folder: Path, out: Path) -> Path:
+    """qc's own .qdpx export (what `qc export` runs) of the qc project in `folder`."""
+    done = subprocess.run(
+        [sys.executable, "-c", QC_EXPORT, str(out.resolve())],
+        cwd=folder,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"qc export failed:\n{done.stderr[-3000:]}")
+    return out

@@ -18,7 +18,7 @@ from caseframe.api import Project
 from caseframe.cli.main import run
 from caseframe.interop.refi import read_qdpx
 from caseframe.interop.refi.values import line_of, line_starts
-from refi_peers import qc_available, qc_import
+from refi_peers import qc_available, qc_export, qc_import
 
 pytestmark = pytest.mark.skipif(
     not qc_available(), reason="qc is in the test extra: pip install -e '.[test]'"
@@ -65,6 +65,13 @@ def exports(example_build, tmp_path_factory) -> dict[str, Path]:
     return out
 
 
+@pytest.fixture(scope="module")
+def qc_lines(exports, tmp_path_factory) -> tuple[Path, dict]:
+    """The qc project made by qc's import of our --line-names export, and what it kept."""
+    folder = tmp_path_factory.mktemp("qc") / "lines"
+    return folder, qc_import(exports["lines"], folder)
+
+
 def test_qc_keeps_documents_and_codes_but_puts_unnamed_selections_on_line_0(exports, tmp_path):
     texts, lines, total = expected_lines(exports["plain"])
     kept = qc_import(exports["plain"], tmp_path / "qc")
@@ -78,9 +85,9 @@ def test_qc_keeps_documents_and_codes_but_puts_unnamed_selections_on_line_0(expo
     assert len(kept["coded"]) == len(collapsed) == 45 and total == 93
 
 
-def test_line_names_let_qc_keep_every_coding_at_its_line(exports, tmp_path):
+def test_line_names_let_qc_keep_every_coding_at_its_line(exports, qc_lines):
     texts, lines, total = expected_lines(exports["lines"])
-    kept = qc_import(exports["lines"], tmp_path / "qc")
+    kept = qc_lines[1]
     assert kept["documents"] == texts
     assert {tuple(row) for row in kept["coded"]} == lines
     assert len(kept["coded"]) == len(lines) == total == 93  # no two codings share a line here
@@ -98,3 +105,21 @@ def test_line_names_cost_caseframe_nothing(exports, tmp_path, capsys):
     assert filecmp.cmp(exports["lines"], again, shallow=False)
     with Project.open(copy) as project:
         assert project.refi_project().counts()["codings"] == 93
+
+
+def test_qc_export_of_our_data_comes_back_as_whole_lines(exports, qc_lines, tmp_path):
+    texts, lines, _total = expected_lines(exports["lines"])
+    archive = qc_export(qc_lines[0], tmp_path / "from-qc.qdpx")
+    project, result = Project.from_qdpx(archive, tmp_path / "back")
+    try:
+        assert result.added["documents"] == 18 and result.added["codes"] == 13
+        assert result.added["codings"] == len(lines) == 93
+        frame = project.codings_frame()
+        # every coding comes back as the whole line it started on, under the same code
+        for row in frame.itertuples():
+            text = texts[row.document]
+            line = line_of(line_starts(text), row.start)
+            assert row.text == text.splitlines(keepends=True)[line]
+            assert (row.document, line, row.code.rsplit("/", 1)[-1], row.coder) in lines
+    finally:
+        project.close()
