@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,13 +71,12 @@ class RefiMixin(ProjectBase):
 
         line_names: name each selection "line:N" after the line it starts on, for line-based
         tools (qc places a selection without such a name on line 0)."""
-        from caseframe import __version__
         from caseframe.interop.refi_store import to_refi
         from caseframe.store.snapshot import read_snapshot
 
         with self.store.read() as conn:
             data = read_snapshot(conn)
-        return to_refi(data, origin=f"caseframe {__version__}", line_names=line_names)
+        return to_refi(data, origin=f"caseframe {_version()}", line_names=line_names)
 
     def export_qdpx(self, out: str | Path, *, line_names: bool = False) -> tuple[Path, LossReport]:
         """Write the project as a REFI-QDA .qdpx archive (validated, written atomically)."""
@@ -321,6 +321,12 @@ class RefiMixin(ProjectBase):
                 apply_codebook(w.conn, plan.changes)
                 w.audit("merge codebook", kind, label, None, plan.counts())
         return CodebookMergeResult(plan, dry_run)
+
+
+def _version() -> str:
+    # The package is loaded before any of its modules; reading its version from sys.modules adds
+    # no import of `caseframe` (whose __init__ reaches back to the API) to the module graph.
+    return sys.modules["caseframe"].__version__
 
 
 @contextmanager

@@ -60,6 +60,38 @@ class StoreData:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------- loading
+
+
+class Notes(Protocol):
+    """Where the loader notes what it could not store (a REFI LossReport fits)."""
+
+    def lost(self, what: str, why: str, count: int = 1) -> None: ...
+    def skipped(self, what: str, why: str, count: int = 1) -> None: ...
+    def warn(self, what: str, why: str, count: int = 1) -> None: ...
+
+
+class Tally(Protocol):
+    """Counts of what was added and what was already there, per kind, and the notes."""
+
+    report: Notes
+
+    def count(self, kind: str, existed: bool = False) -> None: ...
+
+
+class Loader(Protocol):
+    """What the loading steps share (store/snapshot_load.py's loader)."""
+
+    conn: Connection
+    data: StoreData
+    report: Notes
+    result: Tally
+    stamp: Any
+
+    def ids_of(self, kind: str) -> dict[str, int]: ...
+    def component(self, ref: str | None, what: str) -> int | None: ...
+
+
 # --------------------------------------------------------------------------- reading
 
 

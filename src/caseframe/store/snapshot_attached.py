@@ -4,14 +4,11 @@ assessments with their evidence, matrix summaries. Part of store/snapshot_load.p
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from caseframe.store import schema as t
-
-if TYPE_CHECKING:
-    from caseframe.store.snapshot_load import _Loader as Loader
+from caseframe.store.snapshot import Loader
 
 
 def load_attached(loader: Loader) -> None:

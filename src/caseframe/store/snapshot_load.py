@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -19,26 +19,10 @@ from caseframe.errors import CaseframeError, Conflict, InvalidInput
 from caseframe.store import schema as t
 from caseframe.store.core import new_guid, now
 from caseframe.store.lookup import component_row
-from caseframe.store.snapshot import StoreData
+from caseframe.store.snapshot import StoreData, Tally
 from caseframe.store.snapshot_attached import load_attached
 
 _CHUNK = 5000
-
-
-class Notes(Protocol):
-    """Where the loader notes what it could not store (a REFI LossReport fits)."""
-
-    def lost(self, what: str, why: str, count: int = 1) -> None: ...
-    def skipped(self, what: str, why: str, count: int = 1) -> None: ...
-    def warn(self, what: str, why: str, count: int = 1) -> None: ...
-
-
-class Tally(Protocol):
-    """Counts of what was added and what was already there, per kind, and the notes."""
-
-    report: Notes
-
-    def count(self, kind: str, existed: bool = False) -> None: ...
 
 
 def load_snapshot(
