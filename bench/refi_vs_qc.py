@@ -115,6 +115,12 @@ def main() -> None:
 
     figures = {
         "what": "caseframe export qdpx vs qc's REFI-QDA export of the same texts and codings",
+        "how": (
+            "generate_project.py builds the caseframe project; qc's REFIQDAReader imports its "
+            "--line-names export into a qc project; the two exports then run alternately, each "
+            "in a fresh python process, timed inside the process (perf_counter, process_time) "
+            "and around it (wall clock); medians over the rounds"
+        ),
         "project": {
             "transcripts": args.transcripts,
             "words_per_transcript": args.words,
