@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from caseframe.api.base import ProjectBase, Writer
 from caseframe.errors import InvalidInput, NotFound
@@ -113,9 +113,8 @@ class RefiMixin(ProjectBase):
         new_dir: str | Path,
         *,
         strict: bool = False,
-        db: str | None = None,
         actor: str | None = None,
-    ) -> tuple[Any, RefiImportResult]:
+    ) -> tuple[Self, RefiImportResult]:
         """Create a project in `new_dir` from a .qdpx; returns it and what was imported.
 
         The file is read and checked before anything is created; on any failure nothing is
@@ -125,7 +124,7 @@ class RefiMixin(ProjectBase):
         path, directory = Path(path), Path(new_dir)
         refi, report = read_qdpx(path, strict=strict)
         existed = directory.exists()
-        project = cls.init(directory, db=db, name=refi.name, actor=actor)  # type: ignore[attr-defined]
+        project = cls.init(directory, name=refi.name, actor=actor)  # type: ignore[attr-defined]
         try:
             result = project._import_refi(refi, report, path.name, "refuse", False, actor)
         except BaseException:
