@@ -25,7 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from caseframe.api.refi import import_qdpx_new  # noqa: E402
 from generate_project import generate_project  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -58,7 +57,7 @@ def main() -> None:
     project.close()
 
     t0 = time.perf_counter()
-    copy, result = import_qdpx_new(work / "copy", first)
+    copy, result = Project.from_qdpx(first, work / "copy")
     import_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import docx
 
+from caseframe.ingest import read_document
 from caseframe.interop.refi import PROJECT_TARGET, read_qdc, read_qdpx
 
 NS = 'xmlns="urn:QDA-XML:project:1.0"'
@@ -67,18 +68,21 @@ def test_nvivo_docx_with_one_byte_plain_text(tmp_path: Path) -> None:
         f'<CodeRef targetGUID="{g(1).upper()}"/></Coding></PlainTextSelection>'
         "</TextSource></Sources></Project>"
     )
+    rich = docx_bytes("Första stycket", "Andra 😀")
     path = make_zip(
         tmp_path / "n.qdpx",
         {
             "project.qde": document,
             f"sources/{source}.txt": b"\n",
-            f"sources/{source}.docx": docx_bytes("Första stycket", "Andra 😀"),
+            f"sources/{source}.docx": rich,
             "sources/.root": b"",
         },
     )
     project, report = read_qdpx(path, strict=True)
     [src] = project.sources
-    assert src.text == "Första stycket\nAndra 😀"
+    # the text `caseframe import` gives the same .docx: one reader for every .docx
+    (tmp_path / "same.docx").write_bytes(rich)
+    assert src.text == read_document(tmp_path / "same.docx").text == "Första stycket\n\nAndra 😀"
     [selection] = src.selections
     assert src.text[selection.start : selection.end] == "stycket"
     assert selection.creating_user == U  # the user's own spelling, matched case-insensitively

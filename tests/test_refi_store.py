@@ -12,7 +12,6 @@ import xmlschema
 from sqlalchemy import select
 
 from caseframe.api import Project
-from caseframe.api.refi import import_qdpx_new
 from caseframe.errors import CaseframeError, Conflict, InvalidInput
 from caseframe.interop.refi import (
     RefiCode,
@@ -149,7 +148,7 @@ def test_example_round_trip_is_identical(example, tmp_path, refi_dir):
     assert report.is_empty
     schema = xmlschema.XMLSchema(str(refi_dir / "Project-mrt2019.xsd"))
     schema.validate(qde_of(first).decode("utf-8"))
-    copy, result = import_qdpx_new(tmp_path / "copy", first)
+    copy, result = Project.from_qdpx(first, tmp_path / "copy")
     try:
         assert result.report.is_empty, result.report.lines()
         assert copy.refi_project() == example.refi_project()
@@ -192,7 +191,7 @@ def test_unicode_round_trip_keeps_everything(tmp_path, refi_dir):
         ext = refi.extensions
         assert {"assessments", "coder_documents", "settings", "codings", "cases"} <= set(ext)
         assert [item.name for item in refi.sets] == ["Nyckel"]
-        copy, result = import_qdpx_new(tmp_path / "copy", out)
+        copy, result = Project.from_qdpx(out, tmp_path / "copy")
         try:
             assert result.report.is_empty
             assert copy.refi_project() == p.refi_project()
@@ -282,7 +281,7 @@ def test_qc_178_and_nvivo_samples(project, tmp_path, refi_dir):
     assert result.added == {"coders": 1, "codes": 5, "documents": 2, "codings": 8}
     nvivo = refi_dir / "samples" / "nvivo-mac-15.0.0_qc-sample.qdpx"
     refi, _ = read_qdpx(nvivo)
-    other, result = import_qdpx_new(tmp_path / "nvivo", nvivo)
+    other, result = Project.from_qdpx(nvivo, tmp_path / "nvivo")
     try:
         assert result.added["codes"] == 262 and result.added["coders"] == 2
         # both NVivo sources are empty (1-byte text, empty .docx): one document, one reported loss
@@ -360,7 +359,7 @@ def test_refused_files_leave_the_store_unchanged(example_copy, tmp_path):
         assert fingerprint(example_copy) == before, path.name
     assert not (tmp_path / "copy").exists()
     with pytest.raises(InvalidInput):
-        import_qdpx_new(tmp_path / "copy", files[1])
+        Project.from_qdpx(files[1], tmp_path / "copy")
     assert not (tmp_path / "copy").exists()
 
 
@@ -374,7 +373,7 @@ def test_conflicts_refuse_and_merge_adds_codings(example_copy, example, tmp_path
     assert dry.existing["codings"] == 93 and fingerprint(example_copy) == before
     # a coding added elsewhere comes in through --merge; everything else is already there
     other = tmp_path / "other"
-    copy, _ = import_qdpx_new(other, out)
+    copy, _ = Project.from_qdpx(out, other)
     try:
         copy.add_coding("A5.txt", 0, 9, copy.codes()[-1].name, "Ny kodare")
         extra, _ = copy.export_qdpx(tmp_path / "extra.qdpx")

@@ -4,6 +4,7 @@ qdpx|qdc|codebook|codings`. Every import and export prints its data-loss report.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,7 +12,9 @@ from caseframe.cli.app import open_project
 from caseframe.cli.codings import export_app
 from caseframe.cli.documents import import_app
 from caseframe.cli.output import console, done
-from caseframe.interop.refi.loss import LossReport
+
+if TYPE_CHECKING:
+    from caseframe.interop.refi.loss import LossReport
 
 STRICT = typer.Option(False, "--strict", help="Refuse a file with any schema error.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Show what would change; write nothing.")
@@ -37,10 +40,17 @@ def _counts(counts: dict[str, int]) -> str:
 
 @export_app.command("qdpx")
 def export_qdpx(
-    ctx: typer.Context, out: Path = typer.Argument(..., help="The .qdpx file to write.")
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., help="The .qdpx file to write."),
+    line_names: bool = typer.Option(
+        False,
+        "--line-names",
+        help='Name each selection "line:N" (the line it starts on) for line-based tools '
+        "such as qc, which otherwise put every coding on line 0.",
+    ),
 ) -> None:
     """Export the whole project as a REFI-QDA project archive (.qdpx)."""
-    path, report = open_project(ctx).export_qdpx(out)
+    path, report = open_project(ctx).export_qdpx(out, line_names=line_names)
     done(f"Wrote {path}")
     print_report(report)
 
@@ -70,11 +80,11 @@ def import_qdpx(
 ) -> None:
     """Import a REFI-QDA project into this project (or a new one with --new), all or nothing."""
     if new is not None:
-        from caseframe.api.refi import import_qdpx_new
+        from caseframe.api import Project
 
         if dry_run or merge:
             raise typer.BadParameter("--new cannot be combined with --dry-run or --merge")
-        project, result = import_qdpx_new(new, file, strict=strict)
+        project, result = Project.from_qdpx(file, new, strict=strict)
         project.close()
         done(f"Created project {new}: {_counts(result.added)}.")
     else:

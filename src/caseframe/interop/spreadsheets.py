@@ -27,7 +27,9 @@ from pathlib import Path
 from caseframe.errors import InvalidInput, NotFound
 from caseframe.interop.refi.loss import LossReport
 from caseframe.interop.refi.model import RefiCode, RefiCodebook
-from caseframe.interop.refi_store import derived_guid, refi_color
+from caseframe.interop.refi.values import derived_guid, refi_color
+from caseframe.interop.tables import restore_cell
+from caseframe.util.zipguard import OFFICE_LIMITS, check_archive
 
 DOCUMENT_COLUMNS = ("document name", "document", "documents", "file", "file name", "source")
 CODE_COLUMNS = ("code", "code path", "tag", "node", "hierarchical name", "name", "code name")
@@ -88,15 +90,24 @@ def read_table(path: str | Path) -> tuple[list[str], Rows]:
     header = [(h or "").strip().casefold() for h in header_cells]
     rows: Rows = []
     for line, cells in raw[1:]:
-        row = {h: (cells[i] if i < len(cells) else "").strip() for i, h in enumerate(header) if h}
+        row = {h: _text(cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
         if any(row.values()):
             rows.append((line, row))
     return header, rows
 
 
+def _text(cell: str) -> str:
+    """A cell's text: stripped, with the `'` our exports put before a formula start removed."""
+    return restore_cell(cell.strip()).strip()
+
+
 def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    try:  # the one zip guard first: openpyxl trusts the archive's entry table
+        check_archive(path, where=str(path), limits=OFFICE_LIMITS, kind="an .xlsx workbook")
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, where=str(path), hint=exc.hint) from None
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

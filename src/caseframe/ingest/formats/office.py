@@ -8,13 +8,12 @@ comments are left out: they are not part of what was said.
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterator
 
 from caseframe.errors import InvalidInput
+from caseframe.util.zipguard import OFFICE_LIMITS, SafeArchive
 
-# A .docx or .odt that inflates beyond this is treated as a zip bomb.
-MAX_UNCOMPRESSED = 512 * 1024 * 1024
+_RESAVE = "open it in a word processor and save it again in that format"
 
 
 def read_docx(data: bytes, where: str) -> str:
@@ -71,28 +70,17 @@ def _odt_blocks(element, teletype, textns: str) -> Iterator[str]:
 
 
 def _check_zip(data: bytes, where: str, part: str, kind: str) -> None:
+    """The one zip guard (entry names, sizes, ratio, count), then the part the format needs."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+        with SafeArchive(
+            data, where=where, limits=OFFICE_LIMITS, kind=f"a {kind} file", hint=_RESAVE
+        ) as archive:
+            found = archive.find(part) is not None
+    except InvalidInput as exc:  # one line, no zipfile traceback chained in
+        raise InvalidInput(exc.message, where=where, hint=exc.hint) from None
+    if not found:
         raise InvalidInput(
-            f"is not a valid {kind} file (not a zip archive)",
-            where=where,
-            hint="open it in a word processor and save it again in that format",
-        ) from None
-    if part not in names:
-        raise InvalidInput(
-            f"is not a valid {kind} file (no {part} inside)",
-            where=where,
-            hint="open it in a word processor and save it again in that format",
-        )
-    if total > MAX_UNCOMPRESSED:
-        raise InvalidInput(
-            f"unpacks to {total // 2**20} MiB, more than the {MAX_UNCOMPRESSED // 2**20} MiB "
-            "allowed",
-            where=where,
-            hint="remove embedded media and save it again",
+            f"is not a valid {kind} file (no {part} inside)", where=where, hint=_RESAVE
         )
 
 
@@ -101,8 +89,8 @@ def _check_xml(data: bytes, where: str, part: str, kind: str) -> None:
     from defusedxml import ElementTree
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            ElementTree.fromstring(archive.read(part))
+        with SafeArchive(data, where=where, limits=OFFICE_LIMITS) as archive:
+            ElementTree.fromstring(archive.read(archive.find(part) or part))
     except Exception as exc:  # ParseError, DefusedXmlException, zip CRC errors
         raise _corrupt(where, kind, exc) from None
 

@@ -54,9 +54,8 @@ class RefiCode:
     children: list[RefiCode] = field(default_factory=list)
 
     def walk(self) -> Iterator[RefiCode]:
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """This code and every code below it, depth-first (iterative: deep trees are fine)."""
+        return walk_codes([self])
 
 
 @dataclass
@@ -154,8 +153,7 @@ class RefiCodebook:
     sets: list[RefiSet] = field(default_factory=list)  # only code_guids are used
 
     def walk_codes(self) -> Iterator[RefiCode]:
-        for code in self.codes:
-            yield from code.walk()
+        return walk_codes(self.codes)
 
 
 @dataclass
@@ -176,8 +174,7 @@ class RefiProject:
     extensions: dict[str, Any] = field(default_factory=dict)
 
     def walk_codes(self) -> Iterator[RefiCode]:
-        for code in self.codes:
-            yield from code.walk()
+        return walk_codes(self.codes)
 
     def selections(self) -> Iterator[tuple[RefiSource, RefiSelection]]:
         for source in self.sources:
@@ -213,6 +210,37 @@ class RefiProject:
             if s.code_guids and not s.source_guids and not s.note_guids
         ]
         return RefiCodebook(origin=self.origin, codes=self.codes, sets=code_sets)
+
+
+def walk_codes(codes: list[RefiCode]) -> Iterator[RefiCode]:
+    """Codes and their descendants, depth-first, parents before children."""
+    return (code for code, _parent, _depth in code_depths(codes))
+
+
+def code_depths(
+    codes: list[RefiCode], max_depth: int | None = None
+) -> Iterator[tuple[RefiCode, RefiCode | None, int]]:
+    """(code, parent, depth) depth-first, parents first; depth 1 for the top level.
+
+    Iterative (caseframe.util.tree.walk), so a deep tree cannot exhaust the recursion limit;
+    deeper than `max_depth` levels raises ValueError.
+    """
+    from caseframe.util.tree import walk
+
+    node: dict[int, RefiCode] = {}
+    parent: dict[int, RefiCode | None] = {}
+
+    def children(key: int | None) -> list[int]:
+        above = node[key] if key is not None else None
+        kids = above.children if above is not None else codes
+        for kid in kids:
+            node[id(kid)] = kid
+            parent[id(kid)] = above
+        return [id(kid) for kid in kids]
+
+    limit = None if max_depth is None else max_depth - 1
+    for key, depth in walk(children(None), children, max_depth=limit):
+        yield node[key], parent[key], depth + 1
 
 
 def sort_targets(targets: list[str]) -> list[str]:

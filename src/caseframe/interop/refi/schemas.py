@@ -12,11 +12,14 @@ import os
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
-import xmlschema
-
 from caseframe.errors import CaseframeError
+
+if TYPE_CHECKING:
+    import xmlschema
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -47,6 +50,8 @@ def schemas_available() -> bool:
 
 @cache
 def _load(filename: str) -> xmlschema.XMLSchema:
+    import xmlschema  # loaded when a file is first validated, not at start-up
+
     folder = schema_dir()
     if folder is None:
         raise CaseframeError(
@@ -64,11 +69,51 @@ def codebook_schema() -> xmlschema.XMLSchema:
     return _load(CODEBOOK_XSD)
 
 
-def schema_errors(root: Element, kind: str, limit: int = 50) -> list[str]:
+@cache
+def _fast_schema(filename: str) -> Any:
+    """libxml2's validator for the same XSD (lxml, installed with python-docx), or None."""
+    try:
+        from lxml import etree
+    except ImportError:  # pragma: no cover - lxml comes with python-docx
+        return None
+    folder = schema_dir()
+    if folder is None:
+        return None
+    return etree.XMLSchema(etree.parse(str(folder / filename)))
+
+
+def _fast_valid(xml: bytes, filename: str) -> bool:
+    """True when libxml2 finds the document valid; False when it does not, or cannot tell."""
+    schema = _fast_schema(filename)
+    if schema is None:
+        return False
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    try:
+        return bool(schema.validate(etree.fromstring(xml, parser)))
+    except etree.Error:
+        return False
+
+
+def schema_errors(
+    root: Element | None, kind: str, limit: int = 50, *, xml: bytes | None = None
+) -> list[str]:
     """Schema violations of a parsed document as short lines ('path: reason'); [] when valid.
 
-    kind is "project" or "codebook". At most `limit` lines are returned, plus a count line.
+    kind is "project" or "codebook"; give the parsed `root`, or the document's bytes as `xml`,
+    or both.
+    At most `limit` lines are returned, plus a count line. The document is validated once:
+    by libxml2 (C, fast); only a document it refuses is validated again by xmlschema, whose
+    messages name the element and the reason (the answer is xmlschema's).
     """
+    filename = PROJECT_XSD if kind == "project" else CODEBOOK_XSD
+    if xml is None:
+        xml = ElementTree.tostring(root)
+    if _fast_valid(xml, filename):
+        return []
+    if root is None:
+        root = ElementTree.fromstring(xml)
     schema = project_schema() if kind == "project" else codebook_schema()
     lines: list[str] = []
     extra = 0

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import uuid
 import zipfile
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from xml.etree import ElementTree as ET
 
-from caseframe.errors import InvalidInput, NotFound
+from caseframe.errors import InvalidInput
 from caseframe.interop.refi.loss import LossReport
 from caseframe.interop.refi.model import (
     PROJECT_TARGET,
@@ -42,17 +40,24 @@ from caseframe.interop.refi.model import (
     RefiSource,
     RefiVariable,
     VariableValue,
+    code_depths,
     guid_key,
 )
 from caseframe.interop.refi.read import EXTENSIONS_ENTRY, EXTENSIONS_FORMAT, EXTENSIONS_VERSION
+from caseframe.interop.refi.safety import MAX_CODE_DEPTH
 from caseframe.interop.refi.schemas import (
     CODEBOOK_NS,
     PROJECT_NS,
     schema_errors,
     schemas_available,
 )
+from caseframe.util.atomic import atomic_write
+from caseframe.util.tree import CycleError
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# Deflate level 1: four to five times faster than zlib's default (6) on transcripts and XML, for
+# archives about a sixth larger (bench/refi_vs_qc.py prints both sizes).
+_DEFLATE_LEVEL = 1
 _GUID_RE = re.compile(
     r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$"
 )
@@ -86,7 +91,7 @@ def write_qdpx(project: RefiProject, out_path: str | Path, *, validate: bool = T
         entries.append((EXTENSIONS_ENTRY, _extensions_json(project.extensions)))
     rich = sum(1 for s in project.sources if s.rich_text_path)
     report.lost("rich-text (.docx) versions of sources", "only the plain text is exported", rich)
-    _atomic_write(Path(out_path), lambda fh: _write_zip(fh, entries))
+    atomic_write(out_path, lambda tmp: _write_zip(tmp, entries))
     return report
 
 
@@ -121,7 +126,7 @@ def write_qdc(codebook: RefiCodebook, out_path: str | Path, *, validate: bool = 
     xml = _serialise(root)
     if validate:
         _check_schema(xml, "codebook", report)
-    _atomic_write(Path(out_path), lambda fh: fh.write(xml))
+    atomic_write(out_path, xml)
     return report
 
 
@@ -134,7 +139,14 @@ def project_xml(project: RefiProject) -> bytes:
 
 
 def _g(guid: str) -> str:
-    if not isinstance(guid, str) or not _GUID_RE.match(guid.strip()):
+    if not isinstance(guid, str):
+        raise InvalidInput(f"{guid!r} is not a GUID", hint="use 8-4-4-4-12 hexadecimal digits")
+    return _checked_guid(guid)
+
+
+@lru_cache(maxsize=1 << 16)  # the same code, user and source GUIDs recur thousands of times
+def _checked_guid(guid: str) -> str:
+    if not _GUID_RE.match(guid.strip()):
         raise InvalidInput(f"{guid!r} is not a GUID", hint="use 8-4-4-4-12 hexadecimal digits")
     return guid_key(guid)
 
@@ -167,7 +179,7 @@ def _check_schema(xml: bytes, kind: str, report: LossReport) -> None:
     if not schemas_available():
         report.warn("schema validation", "the REFI-QDA schemas were not found; not validated")
         return
-    errors = schema_errors(ET.fromstring(xml), kind)
+    errors = schema_errors(None, kind, xml=xml)  # validated once, from the bytes written
     if errors:
         raise InvalidInput(
             f"the export would not conform to the REFI-QDA schema: {errors[0]}",
@@ -182,24 +194,36 @@ def _codes_xml(
     known: dict[str, str],
     note_refs: dict[str, list[str]] | None,
 ) -> None:
-    for code in codes:
-        key = _g(code.guid)
-        if key in known:
-            raise InvalidInput(f"GUID {code.guid} is used by two codes")
-        known[key] = "code"
-        el = ET.SubElement(
-            parent,
-            q + "Code",
-            guid=key,
-            name=_s(code.name),
-            isCodable="true" if code.is_codable else "false",
-        )
-        _set(el, "color", code.color)
-        _text(el, q + "Description", code.description)
-        if note_refs is not None:
-            for note in note_refs.get(key, []):
-                ET.SubElement(el, q + "NoteRef", targetGUID=note)
-        _codes_xml(el, code.children, q, known, note_refs)
+    """The code tree as nested <Code> elements, iteratively; deeper than MAX_CODE_DEPTH levels
+    is refused, since no reader (ours included) should have to accept it."""
+    elements: dict[int, ET.Element] = {}
+    try:
+        for code, above, _depth in code_depths(codes, max_depth=MAX_CODE_DEPTH):
+            key = _g(code.guid)
+            if key in known:
+                raise InvalidInput(f"GUID {code.guid} is used by two codes")
+            known[key] = "code"
+            el = ET.SubElement(
+                elements[id(above)] if above is not None else parent,
+                q + "Code",
+                guid=key,
+                name=_s(code.name),
+                isCodable="true" if code.is_codable else "false",
+            )
+            elements[id(code)] = el
+            _set(el, "color", code.color)
+            _text(el, q + "Description", code.description)
+            if note_refs is not None:
+                for note in note_refs.get(key, []):
+                    ET.SubElement(el, q + "NoteRef", targetGUID=note)
+    except CycleError as exc:
+        raise InvalidInput(f"code {exc.node!r} appears twice in the code tree") from exc
+    except ValueError as exc:  # from the walk: deeper than the limit
+        raise InvalidInput(
+            f"the code tree is more than {MAX_CODE_DEPTH} levels deep, more than REFI-QDA "
+            "exchange allows here",
+            hint="move deep codes up the tree, then export again; nothing was written",
+        ) from exc
 
 
 def _format_value(kind: str, value: Any, what: str) -> str:
@@ -232,7 +256,7 @@ def _upper_guids(value: Any) -> Any:
         return {_upper_guids(k): _upper_guids(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_upper_guids(v) for v in value]
-    if isinstance(value, str) and _GUID_RE.match(value):
+    if isinstance(value, str) and len(value) in (36, 38) and _GUID_RE.match(value):
         return guid_key(value)
     return value
 
@@ -244,7 +268,10 @@ def _extensions_json(extensions: dict[str, Any]) -> bytes:
         "data": _upper_guids(extensions),
     }
     try:
-        text = json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
+        # compact: the C encoder, and a third of the bytes to compress (no indentation)
+        text = json.dumps(
+            payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+        )
     except (TypeError, ValueError) as exc:
         raise InvalidInput(
             f"the extension data cannot be stored as JSON ({exc})",
@@ -253,30 +280,13 @@ def _extensions_json(extensions: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def _write_zip(fh: IO[bytes], entries: list[tuple[str, bytes]]) -> None:
-    with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as archive:
+def _write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-
-
-def _atomic_write(out: Path, write: Callable[[IO[bytes]], Any]) -> None:
-    if not out.parent.is_dir():
-        raise NotFound(f"folder {out.parent} does not exist")
-    if out.is_dir():
-        raise InvalidInput(f"{out} is a folder", hint="give a file name")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            archive.writestr(info, data, compresslevel=_DEFLATE_LEVEL)
 
 
 # --------------------------------------------------------------------------- project document
