@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from generate_project import generate_project  # noqa: E402
-from refi_peers import qc_available, qc_import  # noqa: E402
+from refi_peers import qc_available, qc_import, qc_python  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PYTHONBREAKPOINT": "0"}
@@ -102,7 +102,7 @@ def main() -> None:
             timed([sys.executable, "-c", CASEFRAME_EXPORT, str(source), str(out)], work)
         )
         runs["qc"].append(
-            timed([sys.executable, "-c", QC_EXPORT, "-", str(work / f"qc-{i}.qdpx")], work / "qc")
+            timed([qc_python(), "-c", QC_EXPORT, "-", str(work / f"qc-{i}.qdpx")], work / "qc")
         )
         cli_out = work / f"cli-{i}.qdpx"
         runs["cli"].append(

@@ -46,12 +46,17 @@ Path(sys.argv[2]).write_text(json.dumps(
 """
 
 
+def qc_python() -> str:
+    """The interpreter that has qc: $CASEFRAME_QC_PYTHON (CI installs qc in a venv of its own,
+    because its pins would downgrade our dependencies), else this one."""
+    return os.environ.get("CASEFRAME_QC_PYTHON") or sys.executable
+
+
 def qc_available() -> bool:
-    try:
-        import qualitative_coding  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    done = subprocess.run(
+        [qc_python(), "-c", "import qualitative_coding"], capture_output=True, timeout=120
+    )
+    return done.returncode == 0
 
 
 def _env() -> dict[str, str]:
@@ -64,7 +69,7 @@ def qc_import(qdpx: Path, folder: Path) -> dict:
     folder.mkdir(parents=True)
     answer = folder.parent / f"{folder.name}.json"  # qc logs on stdout
     done = subprocess.run(
-        [sys.executable, "-c", QC_IMPORT, str(qdpx.resolve()), str(answer.resolve())],
+        [qc_python(), "-c", QC_IMPORT, str(qdpx.resolve()), str(answer.resolve())],
         cwd=folder,
         env=_env(),
         capture_output=True,
@@ -87,7 +92,7 @@ REFIQDAWriter("settings.yaml").write(sys.argv[1])
 def qc_export(folder: Path, out: Path) -> Path:
     """qc's own .qdpx export (what `qc export` runs) of the qc project in `folder`."""
     done = subprocess.run(
-        [sys.executable, "-c", QC_EXPORT, str(out.resolve())],
+        [qc_python(), "-c", QC_EXPORT, str(out.resolve())],
         cwd=folder,
         env=_env(),
         capture_output=True,

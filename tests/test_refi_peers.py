@@ -10,6 +10,7 @@ pins SQLAlchemy < 1.5, which cannot share an environment with caseframe.
 from __future__ import annotations
 
 import filecmp
+import os
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,15 @@ from caseframe.interop.refi import read_qdpx
 from caseframe.interop.refi.values import line_of, line_starts
 from refi_peers import qc_available, qc_export, qc_import
 
-pytestmark = pytest.mark.skipif(
-    not qc_available(), reason="qc is in the test extra: pip install -e '.[test]'"
-)
+QC_MISSING = "qc is not installed: scripts/test makes .venv-qc and sets CASEFRAME_QC_PYTHON"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _qc():
+    if not qc_available():
+        if os.environ.get("CI"):
+            pytest.fail(QC_MISSING, pytrace=False)
+        pytest.skip(QC_MISSING)
 
 
 def qc_file(name: str) -> str:
