@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 LINE_CHARS = 42
-CUE_CHARS = 2 * LINE_CHARS
 
 
 @dataclass(frozen=True)
@@ -30,18 +29,17 @@ def cues(text: str, segments: Sequence[Any], turns: Sequence[Any]) -> list[Cue]:
     ordered = sorted(turns, key=lambda tr: tr.start)
     out: list[Cue] = []
     for seg in segments:
-        speaker = next(
-            (tr.speaker for tr in ordered if tr.start <= seg.start < tr.end), None
-        )
+        speaker = next((tr.speaker for tr in ordered if tr.start <= seg.start < tr.end), None)
         out.extend(_split(Cue(seg.start_ms, seg.end_ms, speaker, text[seg.start : seg.end])))
     return out
 
 
 def _split(cue: Cue) -> list[Cue]:
-    body = " ".join(cue.text.split())
-    if len(body) <= CUE_CHARS:
-        return [Cue(cue.start_ms, cue.end_ms, cue.speaker, body)]
-    pieces = textwrap.wrap(body, CUE_CHARS, break_long_words=False, break_on_hyphens=False)
+    """Lines of at most LINE_CHARS, two to a cue; the passage's time shared out by length."""
+    lines = textwrap.wrap(" ".join(cue.text.split()), LINE_CHARS, break_long_words=False)
+    if len(lines) <= 2:
+        return [Cue(cue.start_ms, cue.end_ms, cue.speaker, "\n".join(lines))]
+    pieces = ["\n".join(lines[i : i + 2]) for i in range(0, len(lines), 2)]
     total = sum(len(p) for p in pieces)
     span = cue.end_ms - cue.start_ms
     out, done = [], 0
@@ -50,10 +48,6 @@ def _split(cue: Cue) -> list[Cue]:
         done += len(piece)
         out.append(Cue(start, cue.start_ms + span * done // total, cue.speaker, piece))
     return out
-
-
-def _lines(text: str) -> str:
-    return "\n".join(textwrap.wrap(text, LINE_CHARS, break_long_words=False)) or text
 
 
 def _stamp(ms: int, sep: str) -> str:
@@ -70,7 +64,7 @@ def _escape(text: str) -> str:
 def to_vtt(items: Sequence[Cue]) -> str:
     blocks = ["WEBVTT"]
     for n, cue in enumerate(items, 1):
-        body = _escape(_lines(cue.text))
+        body = _escape(cue.text)
         if cue.speaker:
             body = f"<v {_escape(cue.speaker)}>{body}"
         timing = f"{_stamp(cue.start_ms, '.')} --> {_stamp(cue.end_ms, '.')}"
@@ -81,7 +75,7 @@ def to_vtt(items: Sequence[Cue]) -> str:
 def to_srt(items: Sequence[Cue]) -> str:
     blocks = []
     for n, cue in enumerate(items, 1):
-        body = _lines(f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text)
+        body = f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text
         timing = f"{_stamp(cue.start_ms, ',')} --> {_stamp(cue.end_ms, ',')}"
         blocks.append(f"{n}\n{timing}\n{body}")
     return "\n\n".join(blocks) + "\n"
