@@ -169,3 +169,48 @@ def model_folder(cache: Path | None = None) -> Path:
         if sha256(folder / name) != expected:
             raise ValueError(f"{folder / name} does not have the pinned SHA-256 {expected}")
     return folder
+
+
+def require_model() -> Path:
+    """The test model folder, with ffmpeg, espeak-ng and faster-whisper present; otherwise a
+    test failure in CI ($CI set) and a skip elsewhere, with what to install."""
+    import pytest
+
+    missing = have_tools()
+    problem = f"missing {', '.join(missing)}" if missing else None
+    folder = None
+    if problem is None:
+        try:
+            folder = model_folder()
+        except (LookupError, ValueError, OSError) as exc:
+            problem = str(exc)
+    if problem is not None:
+        message = f"transcription tests cannot run: {problem}; {SETUP_HINT}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+# The dialogue the tests transcribe: an interviewer's questions (written here) and managers'
+# answers quoted in the seed study, spoken by two espeak-ng voices with pauses between turns.
+QUESTIONS = [
+    "How did the staff react when the peer support worker started?",
+    "What would you need to keep the position?",
+]
+ANSWERS = [  # (respondent, the quote's first words) in the seed article
+    ("B10", "Peer support changes attitudes"),
+    ("B10", "It is not enough to just say"),
+]
+VOICES = ("en", "en-us+f3")
+
+
+def dialogue_lines(seed_text: str) -> list[tuple[str, str]]:
+    quotes = seed_utterances(seed_text)
+    answers = []
+    for who, start in ANSWERS:
+        answers.append(next(s for w, s in quotes if w == who and s.startswith(start)))
+    lines = []
+    for question, answer in zip(QUESTIONS, answers, strict=True):
+        lines += [(VOICES[0], question), (VOICES[1], answer)]
+    return lines

@@ -149,15 +149,19 @@ class TranscribeMixin(ProjectBase):
         info = audio.probe(path)
         sha = file_sha256(path)
         state = ResumeState.open(state_dir, sha, fingerprint)
-        heard = run.recognise(
-            info,
-            model,
-            state,
-            language=lang,
-            settings=settings,
-            chunk_seconds=chunk_seconds,
-            on_progress=on_progress,
-        )
+        try:
+            heard = run.recognise(
+                info,
+                model,
+                state,
+                language=lang,
+                settings=settings,
+                chunk_seconds=chunk_seconds,
+                on_progress=on_progress,
+            )
+        except CaseframeError:
+            state.discard()  # a damaged or silent recording: nothing worth resuming
+            raise
         text = transcript.build(
             heard.segments, pause=pause, speakers=labels, duration=heard.duration
         )
