@@ -38,7 +38,7 @@ def test_turns_split_at_pauses_and_the_first_two_labels_alternate():
         seg(9.5, 10.0, "Why?"),
     ]
     t = transcript.build(segs, pause=1.0, speakers=["Interviewer", "Manager", "Observer"])
-    assert t.text == "How did it start?\n\nSlowly. Then faster.\n\nWhy?"
+    assert t.text == "How did it start?\nSlowly. Then faster.\nWhy?"
     assert [(tr.speaker, t.text[tr.start : tr.end]) for tr in t.turns] == [
         ("Interviewer", "How did it start?"),
         ("Manager", "Slowly. Then faster."),

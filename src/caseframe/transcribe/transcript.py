@@ -1,7 +1,6 @@
 """From recognised segments to a transcript: text, timed passages, turns split at pauses.
 
-The text holds only what was said: a turn's passages joined by spaces, turns separated by a
-blank line. Speaker labels live on the turns, not in the text, so a coder can relabel a turn
+The text holds only what was said: a turn's passages joined by spaces, one turn per line. Speaker labels live on the turns, not in the text, so a coder can relabel a turn
 without touching the (immutable) text or any coding's offsets. Offsets are Unicode code points.
 """
 
@@ -15,7 +14,7 @@ from dataclasses import dataclass, replace
 from caseframe.transcribe.engine import Segment
 
 DEFAULT_SPEAKER = "Speaker"
-TURN_GAP = "\n\n"
+TURN_GAP = "\n"
 _SPACE = re.compile(r"\s+")
 
 

@@ -54,7 +54,7 @@ function button(label, title, onclick) {
   b.setAttribute("aria-label", title);
   b.dataset.audio = "1";
   b.style.padding = "0 .3rem";
-  b.style.marginRight = ".25rem";
+  b.style.fontSize = ".75rem";
   b.addEventListener("click", (e) => { e.stopPropagation(); onclick(); });
   return b;
 }
@@ -72,11 +72,15 @@ function decorateTurns() {
     const turn = state.timeline.turns.find((t) => t.start <= start && start < t.end);
     if (start === null || !turn) continue;
     turnEl.dataset.turn = turn.index;
-    label.prepend(button("▶", `Play from turn ${turn.index + 1}`, () => playFrom(start)));
+    // the buttons go on a row under the name, inside the speaker column
+    const tools = document.createElement("span");
+    tools.style.display = "flex";
+    tools.style.gap = ".25rem";
+    tools.append(button("▶", `Play from turn ${turn.index + 1}`, () => playFrom(start)));
     if (role() !== "viewer") {
-      label.append(button("✎", `Relabel turn ${turn.index + 1}`, () => relabel(turn)));
+      tools.append(button("✎", `Relabel turn ${turn.index + 1}`, () => relabel(turn)));
     }
-    label.style.overflow = "visible";
+    label.append(tools);
   }
 }
 
@@ -92,9 +96,11 @@ function decorateCodings() {
   for (const li of document.querySelectorAll("#codings li[data-coding]")) {
     if (li.querySelector("button[data-audio]")) continue;
     const id = Number(li.dataset.coding);
-    li.prepend(button("▶", "Play this coding", async () => {
+    const play = button("▶", "Play this coding", async () => {
       try { playFrom(await codingStart(id)); } catch (err) { say(err.message); }
-    }));
+    });
+    play.style.alignSelf = "flex-start";
+    li.prepend(play);
   }
 }
 
