@@ -190,26 +190,26 @@ def test_the_player_plays_from_a_turn_and_a_coding_and_a_coder_relabels(served_p
         duration = page.evaluate("document.getElementById('recording-audio').duration")
         assert duration == pytest.approx(line.media.duration_ms / 1000, abs=0.1)
 
-        def heard_at() -> float:
-            return page.evaluate("document.getElementById('recording-audio').currentTime")
-
-        second = page.locator("#transcript .turn[data-turn='1'] .speaker button", has_text="▶")
-        second.click()
-        turn_start = next(s for s in line.segments if s.start >= line.turns[1].start)
-        expected = turn_start.start_ms / 1000
-        wait_until(
-            page,
-            f"Math.abs(document.getElementById('recording-audio').currentTime - {expected}) < 0.6",
+        # record where each seek lands (playback moves on at once, so polling would race it)
+        page.evaluate(
+            "window.__seeks = []; const a = document.getElementById('recording-audio');"
+            "a.addEventListener('seeked', () => window.__seeks.push(a.currentTime))"
         )
-        page.locator(f"#codings li[data-coding='{coding.id}'] button[data-audio]").click()
+
+        def seek_by(button, expected: float, count: int) -> None:
+            button.click()
+            wait_until(page, f"window.__seeks.length >= {count}")
+            assert page.evaluate("window.__seeks")[count - 1] == pytest.approx(expected, abs=0.05)
+
+        turn_start = next(s for s in line.segments if s.start >= line.turns[1].start)
+        second = page.locator("#transcript .turn[data-turn='1'] .speaker button", has_text="▶")
+        seek_by(second, turn_start.start_ms / 1000, 1)
         seg = next(s for s in line.segments if s.start <= at < s.end)
         share = (at - seg.start) / (seg.end - seg.start)
         expected = (seg.start_ms + share * (seg.end_ms - seg.start_ms)) / 1000
-        wait_until(
-            page,
-            f"Math.abs(document.getElementById('recording-audio').currentTime - {expected}) < 0.6",
+        seek_by(
+            page.locator(f"#codings li[data-coding='{coding.id}'] button[data-audio]"), expected, 2
         )
-        assert heard_at() >= expected - 0.6
         page.once("dialog", lambda d: d.accept("Manager B10"))
         page.locator("#transcript .turn[data-turn='1'] .speaker button", has_text="✎").click()
         page.wait_for_selector("body[data-audio-ready='1']")
