@@ -214,3 +214,7 @@ def dialogue_lines(seed_text: str) -> list[tuple[str, str]]:
     for question, answer in zip(QUESTIONS, answers, strict=True):
         lines += [(VOICES[0], question), (VOICES[1], answer)]
     return lines
+
+
+if __name__ == "__main__":  # scripts/setup-transcribe.sh: join and check the model once
+    print(f"Whisper test model ready in {model_folder()}")
