@@ -8,7 +8,6 @@ timed passages and the audio (a file beside an SQLite project, blocks in a Postg
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -190,44 +189,27 @@ class TranscribeMixin(ProjectBase):
     ) -> tuple[Transcript, str, list[tuple[int, int]]]:
         """Names replaced in the text, file name and labels (the key saved first), and the
         stretches of audio where a replaced name was said."""
-        from caseframe.privacy import accepted_by_document, pseudonymise
-        from caseframe.transcribe import transcript
+        from caseframe.privacy import accepted_by_document
+        from caseframe.transcribe import private
 
-        spaced = name.translate(str.maketrans("_-.", "   "))
-        labels = sorted({t.speaker for t in text.turns})
-        targets = {name: text.text, f"{name} (file name)": spaced}
-        targets.update({f"{name} (speaker {label})": label for label in labels})
-        items = self.scan_texts(key, targets, ner=ner)  # type: ignore[attr-defined]
+        items = self.scan_texts(key, private.targets(text, name), ner=ner)  # type: ignore[attr-defined]
         if confirm is not None and items and not confirm(name, items):
             raise InvalidInput(
                 f"{name}: not stored, the proposed replacements were refused",
                 hint="add or correct names in the key's registry and transcribe it again",
             )
-        accepted = accepted_by_document(items)
         book = key.book.copy()
-        dets = accepted.get(name, [])
-        new_text, offsets, _r = pseudonymise(text.text, dets, book)
-        name_dets = [
-            dataclasses.replace(d, text=name[d.start : d.end])
-            for d in accepted.get(f"{name} (file name)", [])
-        ]
-        new_name = pseudonymise(name, name_dets, book)[0].replace("/", "-") if name_dets else name
-        relabelled = {
-            label: pseudonymise(label, accepted[f"{name} (speaker {label})"], book)[0]
-            for label in labels
-            if accepted.get(f"{name} (speaker {label})")
-        }
+        result = private.apply(text, name, accepted_by_document(items), book)
         key.book = book
         key.save()
-        mute = transcript.spans_to_times(text.words, [(d.start, d.end) for d in dets])
-        moved = transcript.remap(text, new_text, offsets.map_span, lambda s: relabelled.get(s, s))
-        return moved, new_name, mute
+        return result
 
     def _store_transcript(
         self, result, path, name, text, heard, audio_path, mime, audio_sha, case,
         pseudonymised, labels, pause, model_name, actor,
     ) -> None:  # fmt: skip
         from caseframe.ingest import content_hash, segment, word_count
+        from caseframe.transcribe import files
 
         digest = content_hash(text.text)
         turns = [SpeakerTurn(i, tr.speaker, tr.start, tr.end) for i, tr in enumerate(text.turns)]
@@ -245,14 +227,12 @@ class TranscribeMixin(ProjectBase):
                         hint="the recording was transcribed before; nothing was added",
                     )
                 doc_name = mq.free_document_name(w.conn, name)
-                meta = {
-                    "transcription": {
-                        "language": heard.language,
-                        "duration_ms": duration_ms,
-                        "pause": pause,
-                        "speakers": list(labels),
-                        "model": model_name,
-                    }
+                about = {
+                    "language": heard.language,
+                    "duration_ms": duration_ms,
+                    "pause": pause,
+                    "speakers": list(labels),
+                    "model": model_name,
                 }
                 doc_id = mq.insert_document(
                     w.conn,
@@ -262,7 +242,7 @@ class TranscribeMixin(ProjectBase):
                     word_count=word_count(text.text),
                     source_path=None if pseudonymised else str(path),
                     pseudonymised=pseudonymised,
-                    meta=meta,
+                    meta={"transcription": about},
                 )
                 mq.insert_turns(w.conn, doc_id, turns)
                 mq.insert_units(w.conn, doc_id, "turn", units)
@@ -275,7 +255,7 @@ class TranscribeMixin(ProjectBase):
                 if location == "file":
                     relative = f"{MEDIA_DIR}/{guid.lower()}{audio_path.suffix.lower()}"
                     file_copy = self.root / relative
-                    _copy_file(audio_path, file_copy)
+                    files.copy_into(audio_path, file_copy)
                 media_id = mq.insert_media(
                     w.conn,
                     document_id=doc_id,
@@ -289,31 +269,16 @@ class TranscribeMixin(ProjectBase):
                     guid=guid,
                 )
                 if location == "store":
-                    mq.insert_blocks(w.conn, media_id, _blocks(audio_path))
-                w.audit(
-                    "transcribe",
-                    "document",
-                    doc_id,
-                    None,
-                    {
-                        "name": doc_name,
-                        "language": heard.language,
-                        "duration_ms": duration_ms,
-                        "segments": len(text.segments),
-                        "turns": len(turns),
-                        "pseudonymised": pseudonymised,
-                    },
-                )
+                    mq.insert_blocks(w.conn, media_id, files.blocks(audio_path, mq.BLOCK_SIZE))
+                counts = {"segments": len(text.segments), "turns": len(turns)}
+                after = {"name": doc_name, **about, **counts, "pseudonymised": pseudonymised}
+                w.audit("transcribe", "document", doc_id, None, after)
         except BaseException:
             if file_copy is not None:
                 file_copy.unlink(missing_ok=True)
             raise
-        result.document, result.language = doc_name, heard.language
-        result.duration, result.segments, result.turns = (
-            heard.duration,
-            len(text.segments),
-            len(turns),
-        )
+        result.document, result.language, result.duration = doc_name, heard.language, heard.duration
+        result.segments, result.turns = len(text.segments), len(turns)
         result.words = word_count(text.text)
 
     # -- turns --------------------------------------------------------------------------------
@@ -380,7 +345,9 @@ class TranscribeMixin(ProjectBase):
             path = self.root / row.path
             if not path.is_file():
                 raise NotFound("the recording's file is missing", where=str(path))
-            return _file_range(path, start, end)
+            from caseframe.transcribe import files
+
+            return files.byte_range(path, start, end)
         return self._store_range(row.id, start, end)
 
     def _store_range(self, media_id: int, start: int, end: int) -> Iterator[bytes]:
@@ -415,29 +382,3 @@ def _media_info(row) -> MediaInfo | None:
     return MediaInfo(
         row.document_id, row.name, row.mime_type, row.size, row.duration_ms, row.sha256
     )
-
-
-def _copy_file(src: Path, dst: Path) -> None:
-    import shutil
-
-    from caseframe.util.atomic import atomic_write
-
-    dst.parent.mkdir(exist_ok=True)
-    atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
-
-
-def _blocks(path: Path) -> Iterator[bytes]:
-    with open(path, "rb") as fh:
-        yield from iter(lambda: fh.read(mq.BLOCK_SIZE), b"")
-
-
-def _file_range(path: Path, start: int, end: int, block: int = 1 << 16) -> Iterator[bytes]:
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        left = end - start
-        while left > 0:
-            data = fh.read(min(block, left))
-            if not data:
-                return
-            left -= len(data)
-            yield data

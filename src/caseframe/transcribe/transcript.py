@@ -1,7 +1,8 @@
 """From recognised segments to a transcript: text, timed passages, turns split at pauses.
 
-The text holds only what was said: a turn's passages joined by spaces, one turn per line. Speaker labels live on the turns, not in the text, so a coder can relabel a turn
-without touching the (immutable) text or any coding's offsets. Offsets are Unicode code points.
+The text holds only what was said: a turn's passages joined by spaces, one turn per line.
+Speaker labels live on the turns, not in the text, so a coder can relabel a turn without
+touching the (immutable) text or any coding's offsets. Offsets are Unicode code points.
 """
 
 from __future__ import annotations
