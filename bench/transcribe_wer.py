@@ -38,7 +38,7 @@ VOICES = {"en": ("en", "en-us+f3"), "sv": ("sv", "sv+f3")}
 
 
 def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process's peak
 
 
 def sentences(language: str, count: int) -> list[str]:
@@ -115,19 +115,22 @@ def run_long(project, model, folder, minutes: float, beam: int) -> dict:
 
 
 DECODE = """
-import resource, sys
+import sys
 sys.path.insert(0, {src!r})
 from caseframe.transcribe import audio
 info = audio.probe({path!r})
 seen = 0
 for chunk in audio.chunks(info, chunk_seconds=300):
     seen += len(chunk.samples)
-print(seen / audio.SAMPLE_RATE, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+status = open("/proc/self/status").read()
+peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+print(seen / audio.SAMPLE_RATE, int(peak) / 1024)
 """
 
 
 def decode_90_minutes(folder: Path) -> dict:
-    """Decode a 90-minute file in 5-minute chunks in a fresh process; its peak memory."""
+    """Decode a 90-minute file in 5-minute chunks in a fresh process; its peak resident memory
+    (VmHWM: getrusage's maxrss would carry over the parent's across fork and exec)."""
     path = folder / "ninety.flac"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
