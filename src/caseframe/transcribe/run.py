@@ -58,6 +58,8 @@ def recognise(
     if language is None and state.language:
         language = state.language  # the language found in the first chunk holds throughout
     end = state.next_start
+    if on_progress:  # show the recording at once (a first chunk can take minutes)
+        on_progress(Progress(info.path, end, max(info.duration, end), 0.0, resumed_from))
     for chunk in audio.chunks(info, chunk_seconds, state.next_start, state.next_index):
         loud = audio.loudest_dbfs(chunk.samples)
         found: list[engine.Segment] = []
