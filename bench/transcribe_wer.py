@@ -132,11 +132,8 @@ def decode_90_minutes(folder: Path) -> dict:
     """Decode a 90-minute file in 5-minute chunks in a fresh process; its peak resident memory
     (VmHWM: getrusage's maxrss would carry over the parent's across fork and exec)."""
     path = folder / "ninety.flac"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-         "anoisesrc=a=0.05:c=pink:r=16000:d=5400", "-ac", "1", str(path)],
-        check=True,
-    )  # fmt: skip
+    noise = ["-f", "lavfi", "-i", "anoisesrc=a=0.05:c=pink:r=16000:d=5400", "-ac", "1"]
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *noise, str(path)], check=True)
     began = time.monotonic()
     out = subprocess.run(
         [sys.executable, "-c", DECODE.format(src=str(REPO / "src"), path=str(path))],

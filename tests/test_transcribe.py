@@ -211,13 +211,13 @@ def test_pseudonymised_before_anything_is_stored_and_names_muted_in_the_audio(
     KeyFile.create(key, PASS, scrypt_n=2**14)
     monkeypatch.setenv("CASEFRAME_KEY_PASSPHRASE", PASS)
     common = ["-p", str(root)]
-    assert run([*common, "privacy", "registry", "add", "Margaret Thompson", "-c", "person",
-                "--variant", "Thompson", "--key", str(key)]) == 0  # fmt: skip
+    register = ["privacy", "registry", "add", "Margaret Thompson", "-c", "person"]
+    assert run([*common, *register, "--variant", "Thompson", "--key", str(key)]) == 0
     capsys.readouterr()
     clip = clips["folder"] / "margaret_thompson.wav"
-    code = run([*common, "transcribe", str(clip), "--model-path", str(model), "--language",
-                "en", "--speakers", "Interviewer,Manager", "--pseudonymise", "--key", str(key),
-                "--yes", "--state-dir", str(private / "state")])  # fmt: skip
+    options = ["--model-path", str(model), "--language", "en", "--speakers", "Interviewer,Manager"]
+    private_options = ["--key", str(key), "--yes", "--state-dir", str(private / "state")]
+    code = run([*common, "transcribe", str(clip), *options, "--pseudonymise", *private_options])
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "names muted in the audio" in out.out
@@ -338,8 +338,10 @@ def test_bad_input_is_one_clear_line_and_nothing_is_stored(bad, model, case, exp
     else:
         audio = str(folder / case)
     capsys.readouterr()
-    code = run(["-p", str(bad["root"]), "transcribe", audio, "--model-path", model_path,
-                "--state-dir", str(folder / "state"), *extra])  # fmt: skip
+    state = ["--state-dir", str(folder / "state")]
+    code = run(
+        ["-p", str(bad["root"]), "transcribe", audio, "--model-path", model_path, *state, *extra]
+    )
     err = capsys.readouterr().err
     assert code == 1
     errors = [line for line in err.splitlines() if line.startswith("error:")]

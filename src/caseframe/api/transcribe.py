@@ -24,6 +24,7 @@ from caseframe.store.queries import media as mq
 if TYPE_CHECKING:
     from caseframe.privacy import KeyFile
     from caseframe.transcribe.engine import Settings
+    from caseframe.transcribe.media import MediaInfo, Timeline
     from caseframe.transcribe.run import Progress
     from caseframe.transcribe.transcript import Transcript
 
@@ -51,21 +52,23 @@ class TranscribeResult:
 
 
 @dataclass(frozen=True)
-class MediaInfo:
-    document_id: int
-    name: str
-    mime_type: str
-    size: int
-    duration_ms: int
-    sha256: str
+class _Job:
+    """What every recording of one `transcribe` call shares."""
 
-
-@dataclass(frozen=True)
-class Timeline:
-    document_id: int
-    media: MediaInfo | None
-    segments: list[Any]  # rows: start, end (characters), start_ms, end_ms
-    turns: list[SpeakerTurn]
+    model: Any
+    language: str | None
+    labels: list[str]
+    case: str | None
+    key: Any
+    confirm: Any
+    ner: Any
+    pause: float
+    chunk_seconds: float
+    settings: Any
+    state_dir: Path
+    fingerprint: dict
+    on_progress: Any
+    actor: str | None
 
 
 class TranscribeMixin(ProjectBase):
@@ -123,14 +126,27 @@ class TranscribeMixin(ProjectBase):
             "beam_size": settings.beam_size,
             "vad": settings.vad,
         }
+        job = _Job(
+            model,
+            lang,
+            labels,
+            case,
+            key,
+            confirm,
+            ner,
+            pause,
+            chunk_seconds,
+            settings,
+            state_dir,
+            fingerprint,
+            on_progress,
+            actor,
+        )
         results = []
         for raw in paths:
             result = TranscribeResult(str(raw))
             try:
-                self._transcribe_one(
-                    Path(raw), result, model, lang, labels, case, key, confirm, ner,
-                    pause, chunk_seconds, settings, state_dir, fingerprint, on_progress, actor,
-                )  # fmt: skip
+                self._transcribe_one(Path(raw), result, job)
             except CaseframeError as exc:
                 result.error = exc.line()
             results.append(result)
@@ -138,35 +154,34 @@ class TranscribeMixin(ProjectBase):
                 on_result(result)
         return results
 
-    def _transcribe_one(
-        self, path, result, model, lang, labels, case, key, confirm, ner,
-        pause, chunk_seconds, settings, state_dir, fingerprint, on_progress, actor,
-    ) -> None:  # fmt: skip
+    def _transcribe_one(self, path: Path, result: TranscribeResult, job: _Job) -> None:
         from caseframe.transcribe import audio, run, transcript
         from caseframe.transcribe.resume import ResumeState, file_sha256
 
         info = audio.probe(path)
         sha = file_sha256(path)
-        state = ResumeState.open(state_dir, sha, fingerprint)
+        state = ResumeState.open(job.state_dir, sha, job.fingerprint)
         try:
             heard = run.recognise(
                 info,
-                model,
+                job.model,
                 state,
-                language=lang,
-                settings=settings,
-                chunk_seconds=chunk_seconds,
-                on_progress=on_progress,
+                language=job.language,
+                settings=job.settings,
+                chunk_seconds=job.chunk_seconds,
+                on_progress=job.on_progress,
             )
         except CaseframeError:
             state.discard()  # a damaged or silent recording: nothing worth resuming
             raise
         text = transcript.build(
-            heard.segments, pause=pause, speakers=labels, duration=heard.duration
+            heard.segments, pause=job.pause, speakers=job.labels, duration=heard.duration
         )
         name, mute = path.name, []
-        if key is not None:
-            text, name, mute = self._pseudonymise_transcript(key, text, name, confirm, ner)
+        if job.key is not None:
+            text, name, mute = self._pseudonymise_transcript(
+                job.key, text, name, job.confirm, job.ner
+            )
         with tempfile.TemporaryDirectory(prefix="caseframe-audio-") as tmp:
             if mute:
                 muted = Path(tmp) / (Path(name).stem + ".ogg")
@@ -174,10 +189,8 @@ class TranscribeMixin(ProjectBase):
                 stored_audio, mime, audio_sha = muted, "audio/ogg", file_sha256(muted)
             else:
                 stored_audio, mime, audio_sha = path, info.mime_type, sha
-            self._store_transcript(
-                result, path, name, text, heard, stored_audio, mime, audio_sha, case,
-                key is not None, labels, pause, Path(fingerprint["model"]).name, actor,
-            )  # fmt: skip
+            stored = (stored_audio, mime, audio_sha)
+            self._store_transcript(result, job, path, name, text, heard, stored)
         state.discard()
         result.muted = len(mute)
         result.resumed_from = heard.resumed_from
@@ -205,12 +218,20 @@ class TranscribeMixin(ProjectBase):
         return result
 
     def _store_transcript(
-        self, result, path, name, text, heard, audio_path, mime, audio_sha, case,
-        pseudonymised, labels, pause, model_name, actor,
-    ) -> None:  # fmt: skip
+        self,
+        result: TranscribeResult,
+        job: _Job,
+        path: Path,
+        name: str,
+        text: Any,
+        heard: Any,
+        stored: tuple[Path, str, str],
+    ) -> None:
         from caseframe.ingest import content_hash, segment, word_count
-        from caseframe.transcribe import files
+        from caseframe.transcribe import media as files
 
+        audio_path, mime, audio_sha = stored
+        pseudonymised = job.key is not None
         digest = content_hash(text.text)
         turns = [SpeakerTurn(i, tr.speaker, tr.start, tr.end) for i, tr in enumerate(text.turns)]
         units = segment(text.text, turns, "turn", 3)
@@ -218,7 +239,7 @@ class TranscribeMixin(ProjectBase):
         guid = new_guid()
         file_copy: Path | None = None
         try:
-            with self.writing(actor) as w:
+            with self.writing(job.actor) as w:
                 same = mq.document_with_hash(w.conn, digest)
                 if same is not None:
                     raise Conflict(
@@ -230,9 +251,9 @@ class TranscribeMixin(ProjectBase):
                 about = {
                     "language": heard.language,
                     "duration_ms": duration_ms,
-                    "pause": pause,
-                    "speakers": list(labels),
-                    "model": model_name,
+                    "pause": job.pause,
+                    "speakers": list(job.labels),
+                    "model": Path(job.fingerprint["model"]).name,
                 }
                 doc_id = mq.insert_document(
                     w.conn,
@@ -247,8 +268,8 @@ class TranscribeMixin(ProjectBase):
                 mq.insert_turns(w.conn, doc_id, turns)
                 mq.insert_units(w.conn, doc_id, "turn", units)
                 mq.insert_timed_segments(w.conn, doc_id, text.segments)
-                if case:
-                    mq.link_case(w.conn, doc_id, case_row(w.conn, case).id)
+                if job.case:
+                    mq.link_case(w.conn, doc_id, case_row(w.conn, job.case).id)
                 media_name = Path(name).stem + audio_path.suffix if pseudonymised else path.name
                 location = "store" if self.store.dialect != "sqlite" else "file"
                 relative = None
@@ -314,30 +335,33 @@ class TranscribeMixin(ProjectBase):
     # -- reading ------------------------------------------------------------------------------
 
     def timeline(self, document: str | int) -> Timeline:
+        from caseframe.transcribe.media import Timeline, media_info
+
         """A document's timed passages, turns and recording (segments empty if untimed)."""
         with self.store.read() as conn:
             doc = document_row(conn, document)
             row = mq.media_for_document(conn, doc.id)
             turns = [SpeakerTurn(r.idx, r.speaker, r.start, r.end) for r in mq.turns(conn, doc.id)]
-            return Timeline(doc.id, _media_info(row), mq.timed_segments(conn, doc.id), turns)
+            return Timeline(doc.id, media_info(row), mq.timed_segments(conn, doc.id), turns)
 
-    def media(self, document: str | int) -> MediaInfo:
+    def _media_row(self, document: str | int) -> Any:
         with self.store.read() as conn:
             doc = document_row(conn, document)
             row = mq.media_for_document(conn, doc.id)
         if row is None:
             raise NotFound(f"document '{doc.name}' has no recording")
-        return _media_info(row)
+        return row
+
+    def media(self, document: str | int) -> MediaInfo:
+        from caseframe.transcribe.media import media_info
+
+        return media_info(self._media_row(document))
 
     def media_bytes(
         self, document: str | int, start: int = 0, end: int | None = None
     ) -> Iterator[bytes]:
         """Bytes [start, end) of a document's recording, in blocks (for range requests)."""
-        with self.store.read() as conn:
-            doc = document_row(conn, document)
-            row = mq.media_for_document(conn, doc.id)
-            if row is None:
-                raise NotFound(f"document '{doc.name}' has no recording")
+        row = self._media_row(document)
         end = row.size if end is None else min(end, row.size)
         if start >= end:
             return iter(())
@@ -345,7 +369,7 @@ class TranscribeMixin(ProjectBase):
             path = self.root / row.path
             if not path.is_file():
                 raise NotFound("the recording's file is missing", where=str(path))
-            from caseframe.transcribe import files
+            from caseframe.transcribe import media as files
 
             return files.byte_range(path, start, end)
         return self._store_range(row.id, start, end)
@@ -374,11 +398,3 @@ class TranscribeMixin(ProjectBase):
         from caseframe.util.atomic import atomic_write
 
         return atomic_write(out, self.subtitles(document, fmt))
-
-
-def _media_info(row) -> MediaInfo | None:
-    if row is None:
-        return None
-    return MediaInfo(
-        row.document_id, row.name, row.mime_type, row.size, row.duration_ms, row.sha256
-    )
