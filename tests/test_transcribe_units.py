@@ -304,3 +304,28 @@ def test_range_headers(header, expected):
 def test_unsatisfiable_ranges(header):
     with pytest.raises(Unsatisfiable):
         parse_range(header, 1000)
+
+
+# -- resume state ---------------------------------------------------------------------------------
+
+
+def test_resume_state_round_trips_privately_and_only_for_the_same_recording_and_settings(tmp_path):
+    from caseframe.transcribe.resume import ResumeState
+
+    settings = {"model": "/models/base", "language": "en", "chunk_seconds": 300.0}
+    state = ResumeState.open(tmp_path / "state", "ab" * 32, settings)
+    assert not state.resumed
+    state.segments.append(
+        seg(0.5, 2.0, " Hello there.", [(0.5, 1.0, " Hello"), (1.0, 2.0, " there.")])
+    )
+    state.next_index, state.next_start, state.language, state.loudest = 1, 300.0, "en", -12.5
+    state.save()
+    assert oct(state.path.stat().st_mode & 0o777) == "0o600"
+    again = ResumeState.open(tmp_path / "state", "ab" * 32, settings)
+    assert again.resumed and again.next_start == 300.0 and again.language == "en"
+    assert again.segments == state.segments and again.loudest == -12.5
+    other = ResumeState.open(tmp_path / "state", "ab" * 32, {**settings, "language": "sv"})
+    assert not other.resumed and other.path != state.path
+    assert not ResumeState.open(tmp_path / "state", "cd" * 32, settings).resumed
+    state.path.write_text("{ damaged", encoding="utf-8")
+    assert not ResumeState.open(tmp_path / "state", "ab" * 32, settings).resumed
