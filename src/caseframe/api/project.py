@@ -28,6 +28,7 @@ from caseframe.api.memos import MemosMixin
 from caseframe.api.privacy import PrivacyMixin
 from caseframe.api.refi import RefiMixin
 from caseframe.api.suggest import SuggestMixin
+from caseframe.api.transcribe import TranscribeMixin
 from caseframe.api.users import UsersMixin
 from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.store import schema as t
@@ -54,6 +55,7 @@ class Project(
     AssessmentsMixin,
     UsersMixin,
     AuditMixin,
+    TranscribeMixin,
 ):
     """One study and its store. `actor` is who the changes made through it are audited as
     (default: $CASEFRAME_ACTOR or the operating-system user); a write method's own `actor`

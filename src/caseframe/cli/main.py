@@ -21,6 +21,7 @@ from caseframe.cli import (  # noqa: F401  (each module registers its commands)
     project,
     refi,
     suggest,
+    transcribe,
     web,
 )
 from caseframe.cli.app import app, click_exceptions

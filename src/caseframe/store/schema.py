@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -126,6 +128,55 @@ speaker_turns = Table(
     Column("end", Integer, nullable=False),
     UniqueConstraint("document_id", "idx", name="uq_speaker_turns_document_idx"),
     CheckConstraint('"start" < "end"', name="range"),
+)
+
+# Transcribed recordings (caseframe transcribe): each passage's place in the audio, in
+# milliseconds, beside its character range; the audio itself is a file beside the project
+# (SQLite) or stored in blocks in the database (PostgreSQL), one recording per document.
+timed_segments = Table(
+    "timed_segments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("start_ms", Integer, nullable=False),
+    Column("end_ms", Integer, nullable=False),
+    UniqueConstraint("document_id", "idx", name="uq_timed_segments_document_idx"),
+    CheckConstraint('"start" < "end"', name="range"),
+    CheckConstraint("start_ms >= 0 AND start_ms <= end_ms", name="times"),
+)
+
+media = Table(
+    "media",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "document_id",
+        Integer,
+        ForeignKey("documents.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("name", String(300), nullable=False),  # the recording's file name
+    Column("mime_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("location", String(10), nullable=False),  # file | store
+    Column("path", Text),  # relative to the project folder when location = file
+    Column("guid", String(36), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("location IN ('file','store')", name="location"),
+)
+
+media_blocks = Table(
+    "media_blocks",
+    metadata,
+    Column("media_id", Integer, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )
 
 meaning_units = Table(

@@ -117,12 +117,13 @@ def create_app(
         analysis,
         api,
         login,
+        media,
         pages,
         profiles,
         suggestions,
     )
 
-    for module in (login, pages, api, analysis, admin, profiles, agreement, suggestions):
+    for module in (login, pages, api, analysis, admin, profiles, agreement, suggestions, media):
         app.include_router(module.router)
     _error_handlers(app)
     app.add_middleware(Guard, max_body=max_body, max_upload=max_upload)
