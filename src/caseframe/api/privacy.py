@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 KEY_ENV = "CASEFRAME_KEY"
 PASSPHRASE_ENV = "CASEFRAME_KEY_PASSPHRASE"
 _KIND_CATEGORY = {"respondent": "respondent", "site": "site", "service": "site", "region": "place"}
-_SPAN_TABLES = ("codings", "speaker_turns", "meaning_units")
+_SPAN_TABLES = ("codings", "speaker_turns", "meaning_units", "timed_segments")
 
 # (file name, proposals) -> import it?  Used by `import --pseudonymise` without --yes.
 ConfirmFunction = Callable[[str, list["ReviewItem"]], bool]

@@ -47,6 +47,7 @@ AUTO_TEXT: tuple[tuple[str, str], ...] = (
     ("memos", "author"),
     ("audit_log", "actor"),
     ("audit_log", "entity_id"),  # case keys and document names
+    ("media", "name"),  # the recording's original file name
 )
 AUTO_JSON: tuple[tuple[str, str], ...] = (
     ("audit_log", "before"),
