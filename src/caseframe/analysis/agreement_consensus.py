@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from caseframe.analysis.agreement_matrix import CodingMatrix, check_agreement_input
 from caseframe.errors import InvalidInput
@@ -140,6 +141,35 @@ class MeetingItem:
     not_coded_by: tuple[str, ...]  # selected coders who did not code this unit
 
 
+def _item(matrix: CodingMatrix, u: int) -> MeetingItem:
+    seen = matrix.seen[u]
+    m = int(seen.sum())
+    r = (matrix.applied[u] & seen[:, None]).sum(axis=0)  # [C]
+    by_coder = {
+        c: tuple(matrix.codes[j] for j in np.nonzero(matrix.applied[u, i])[0])
+        for i, c in enumerate(matrix.coders)
+        if seen[i]
+    }
+    split = (r > 0) & (r < m) & (m >= 2)
+    together = (r == m) & (m >= 2)
+    unit = matrix.units[u]
+    return MeetingItem(
+        int(u),
+        unit.id,
+        unit.document,
+        unit.text,
+        tuple(matrix.codes[j] for j in np.nonzero(split)[0]),
+        tuple(matrix.codes[j] for j in np.nonzero(together)[0]),
+        by_coder,
+        tuple(c for i, c in enumerate(matrix.coders) if not seen[i]),
+    )
+
+
+def item_at(matrix: CodingMatrix, position: int) -> MeetingItem:
+    """The meeting item of one unit (its disputed codes may be none)."""
+    return _item(matrix, position)
+
+
 def meeting_items(matrix: CodingMatrix) -> list[MeetingItem]:
     """The units (in matrix order) where two or more coders coded and differ on some code."""
     check_agreement_input(matrix)
@@ -147,28 +177,7 @@ def meeting_items(matrix: CodingMatrix) -> list[MeetingItem]:
     m = seen.sum(axis=1)
     r = (matrix.applied & seen[:, :, None]).sum(axis=1)  # [U, C]
     split = (r > 0) & (r < m[:, None]) & (m[:, None] >= 2)
-    together = (r == m[:, None]) & (m[:, None] >= 2)
-    out = []
-    for u in np.nonzero(split.any(axis=1))[0]:
-        unit = matrix.units[u]
-        by_coder = {
-            c: tuple(matrix.codes[j] for j in np.nonzero(matrix.applied[u, i])[0])
-            for i, c in enumerate(matrix.coders)
-            if seen[u, i]
-        }
-        out.append(
-            MeetingItem(
-                int(u),
-                unit.id,
-                unit.document,
-                unit.text,
-                tuple(matrix.codes[j] for j in np.nonzero(split[u])[0]),
-                tuple(matrix.codes[j] for j in np.nonzero(together[u])[0]),
-                by_coder,
-                tuple(c for i, c in enumerate(matrix.coders) if not seen[u, i]),
-            )
-        )
-    return out
+    return [_item(matrix, int(u)) for u in np.nonzero(split.any(axis=1))[0]]
 
 
 def resolution(
@@ -200,3 +209,46 @@ def resolution(
         chosen = set(item.agreed) | {other}
     scope = list(dict.fromkeys([*item.agreed, *item.disputed, *([other] if other else [])]))
     return {code: code in chosen for code in scope}
+
+
+# --------------------------------------------------------------------------- unit lists
+
+UNIT_COLUMNS = [
+    "code",
+    "unit",
+    "document",
+    "start",
+    "end",
+    "text",
+    "applied_by",
+    "not_applied_by",
+    "reason",
+    "decision",
+]
+
+
+def unit_frame_rows(records: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(records, columns=UNIT_COLUMNS)
+
+
+def unit_list(units: pd.DataFrame, matrix: CodingMatrix, items: list) -> pd.DataFrame:
+    """Disagreements or unresolved units as a table with an empty `decision` column."""
+    pos = {u.id: i for i, u in enumerate(matrix.units)}
+    records = []
+    for x in items:
+        i = pos[x.unit]
+        records.append(
+            {
+                "code": x.code,
+                "unit": x.unit,
+                "document": x.document,
+                "start": int(units["start"].iat[i]),
+                "end": int(units["end"].iat[i]),
+                "text": x.text,
+                "applied_by": ", ".join(x.applied_by),
+                "not_applied_by": ", ".join(x.not_applied_by),
+                "reason": getattr(x, "reason", "coders disagree"),
+                "decision": "",
+            }
+        )
+    return unit_frame_rows(records)
