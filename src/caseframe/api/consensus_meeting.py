@@ -80,7 +80,7 @@ def meeting(
         definitions = {c: descriptions.get(label_id[c], "") for c in m.codes}
         view = item_view(item, rows[position]["start"], rows[position]["end"], text, definitions,
                          context)  # fmt: skip
-        out.update(position=position, item={**view, **rows[position]})
+        out.update(position=position, item={**rows[position], **view})
     return out
 
 
