@@ -41,9 +41,9 @@ CODINGS = {
 DISPUTED = 4  # answers 0, 1, 2 and 4 differ; answer 3 is agreed
 
 
-def make_project(folder: Path) -> tuple[Project, int]:
+def make_project(folder: Path, db: str | None = None) -> tuple[Project, int]:
     folder.mkdir(parents=True, exist_ok=True)
-    project = Project.init(folder / "proj")
+    project = Project.init(folder / "proj", db=db)
     for name, text in CODES.items():
         project.add_code(name, description=text)
     path = folder / "interview.txt"

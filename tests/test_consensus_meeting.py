@@ -193,3 +193,27 @@ def test_meeting_over_http_owner_only(meeting):
     # the agreement page has the chooser and the units the figures cover
     page = carl.get("/agreement?coders=carl&coders=dora").text
     assert 'id="choose-coders"' in page and 'id="agreement-units"' in page
+
+
+@pytest.mark.postgres
+def test_meeting_and_rule_on_postgresql(pg_database, tmp_path):
+    project, doc = make_project(tmp_path, db=pg_database)
+    try:
+        for coder in ("carl", "dora"):
+            for start, end, code in planned_spans(project, doc, coder):
+                project.add_coding(doc, start, end, code, coder)
+        units = answers(project, doc)
+        project.decide_consensus(units[0].id, "accept", coder="dora", note="n", actor="olga")
+        assert consensus_codes(project, doc) == {0: {"Staff attitudes", "Peer support"}}
+        assert project.consensus_meeting()["settled"] == 1
+        built = project.consensus(["carl", "dora"], as_coder="agreed", rule="unanimous")
+        assert built.codings == len(project.codings_frame(coders=["agreed"])) > 0
+        rules = project.consensus_decisions("agreed")
+        assert set(rules["decision"]) == {"rule: unanimous"}
+        assert project.resolve_consensus(
+            built.unresolved["unit"].iloc[0], built.unresolved["code"].iloc[0], "apply",
+            "agreed", note="settled", actor="olga",
+        ) == "applied"  # fmt: skip
+        assert project.export_consensus_decisions(tmp_path / "d.xlsx", "agreed").is_file()
+    finally:
+        project.close()
