@@ -218,9 +218,7 @@ def test_roles_and_consensus_decisions_on_the_command_line(shared, tmp_path, cap
     counted = {c["name"]: c["counted"] for c in coders}
     assert counted["expert2"] is False and counted["expert0"] is True
     overall = cli_json(capsys, *p, "agreement", "--bootstrap", "0", "--json")["overall"]
-    assert "expert2" not in overall["coders"] and overall["not_counted"] == {
-        "expert2": "reference"
-    }
+    assert "expert2" not in overall["coders"] and overall["not_counted"] == {"expert2": "reference"}
     assert run([*p, "agreement", "role", "expert2", "judge"]) != 0
     assert run([*p, "consensus", "--coders", "expert0,expert1", "--rule", "unanimous",
                 "--as", "agreed"]) == 0  # fmt: skip

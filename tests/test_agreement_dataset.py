@@ -72,9 +72,7 @@ def test_per_code_matches_references_with_missing(seed):
         # AC1 on the pairable units (issue 14: one stated unit set per statistic)
         pairable = counts.sum(axis=1) >= 2
         assert row.statistics["gwet_ac1"]["units"] == int(pairable.sum())
-        assert row.values["gwet_ac1"] == pytest.approx(
-            gwet_ac1(counts[pairable]).value, abs=1e-10
-        )
+        assert row.values["gwet_ac1"] == pytest.approx(gwet_ac1(counts[pairable]).value, abs=1e-10)
         # Fleiss' kappa on the units every coder coded
         complete = counts.sum(axis=1) == 4
         assert row.values["fleiss_kappa"] == pytest.approx(

@@ -182,9 +182,12 @@ def test_meeting_over_http_owner_only(meeting):
     assert carl.post("/api/consensus/decide", json=body).status_code == 403
     r = olga.post("/api/consensus/decide", json=body)
     assert r.status_code == 200 and r.json()["codes"]["Peer support"] is True
-    assert project.consensus_trace(
-        int(project.codings_frame(coders=["consensus"])["id"].iloc[0])
-    )["decided_by"] == "olga"
+    assert (
+        project.consensus_trace(int(project.codings_frame(coders=["consensus"])["id"].iloc[0]))[
+            "decided_by"
+        ]
+        == "olga"
+    )
     data = olga.get("/api/consensus/meeting").json()
     assert (data["settled"], data["total"]) == (1, 4)
     got = olga.get("/download/consensus-decisions?fmt=xlsx")
