@@ -84,7 +84,10 @@ def features(seen: np.ndarray, applied: np.ndarray) -> Features:
 
 def with_pooled(f: Features, included: np.ndarray) -> np.ndarray:
     """per_code with one more column: the sum over the included codes (the pooled figures)."""
-    pooled = f.per_code[:, included, :].sum(axis=1, keepdims=True)
+    if included.all():  # the usual case: no copy of the whole array
+        pooled = f.per_code.sum(axis=1, keepdims=True)
+    else:
+        pooled = f.per_code[:, included, :].sum(axis=1, keepdims=True)
     return np.concatenate([f.per_code, pooled], axis=1)
 
 
