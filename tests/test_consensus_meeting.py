@@ -173,6 +173,11 @@ def test_meeting_over_http_owner_only(meeting):
     olga, carl = TestClient(app), TestClient(app)
     olga.headers["X-CSRF-Token"] = login(olga, "olga", "olga-pass-123")
     carl.headers["X-CSRF-Token"] = login(carl, "carl", "carl-pass-123")
+    bare = TestClient(app)
+    login(bare, "olga", "olga-pass-123")  # signed in, but sends no CSRF token
+    for path in ("/api/consensus/decide", "/disagreements/decide"):
+        r = bare.post(path, json={"unit": "1", "action": "both"})
+        assert r.status_code == 403 and "CSRF" in r.json()["error"], path
     page = olga.get("/disagreements").text
     assert 'id="decide"' in page and '<span id="total">4</span>' in page
     assert CODES["Peer support"] in page

@@ -9,6 +9,7 @@ traces back to. Every write takes `actor` and audits in its own transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,14 @@ if TYPE_CHECKING:
 DECISIONS = ("apply", "skip")
 
 
+@dataclass
 class ConsensusResult:
-    def __init__(self, coder, rule, coders, codings, decided, unresolved):
-        self.coder, self.rule, self.coders = coder, rule, coders
-        self.codings, self.decided, self.unresolved = codings, decided, unresolved
+    coder: str
+    rule: str
+    coders: list[str]
+    codings: int  # consensus codings written
+    decided: int  # (unit, code) decisions the rule settled
+    unresolved: pd.DataFrame  # code, unit, document, start, end, text, applied_by, ..., reason
 
 
 class ConsensusMixin(ProjectBase):

@@ -11,10 +11,8 @@ from caseframe.api.users import User
 from caseframe.web.app import page_context
 from caseframe.web.auth import viewer
 from caseframe.web.convert import plain
-from caseframe.web.routes.consensus import router as consensus_router
 
 router = APIRouter()
-router.include_router(consensus_router)  # the consensus meeting: /disagreements and its API
 
 # Resamples for the confidence intervals: enough for a stable 95% interval on a page that
 # should answer within a second or so; the CLI's `agreement` has the full 1000 by default.
