@@ -173,3 +173,65 @@ def test_dataset_with_one_coder(tmp_path, capsys, study):
     assert "at least two coders" in capsys.readouterr().err
     assert run(["agreement", str(tmp_path)]) == 1
     assert "neither a caseframe project nor a coded-segment dataset" in capsys.readouterr().err
+
+
+def test_statistics_state_their_units_and_coders_are_chosen(study, capsys):
+    project, _, table = study
+    data = cli_json(
+        capsys, "-p", str(project), "agreement", "--coders", "expert0,expert1,expert2",
+        "--bootstrap", "0", "--json",
+    )  # fmt: skip
+    overall = data["overall"]
+    assert overall["coders"] == ["expert0", "expert1", "expert2"]
+    trio = table[[0, 1, 2]]
+    pairable = int((trio.notna().sum(axis=1) >= 2).sum())
+    complete = int(trio.notna().all(axis=1).sum())
+    for row in data["per_code"]:
+        stats = row["statistics"]
+        assert stats["gwet_ac1"] | {"value": None, "ci": None, "reason": None} == {
+            "value": None, "units": pairable, "convention": "pairable", "ci": None,
+            "reason": None,
+        }  # fmt: skip
+        assert stats["fleiss_kappa"]["units"] == complete
+        assert stats["fleiss_kappa"]["convention"] == "complete"
+        assert stats["cohen_kappa"]["value"] is None and "two coders" in stats["cohen_kappa"][
+            "reason"]  # fmt: skip
+        for s in stats.values():
+            assert s["value"] is None or -1 <= s["value"] <= 1
+    assert overall["conventions"]["pairable"].startswith("units coded by at least two")
+    capsys.readouterr()
+    assert run(["-p", str(project), "agreement", "--coders", "expert0,expert1",
+                "--bootstrap", "0"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "units two or more of the coders coded" in out
+
+
+def test_roles_and_consensus_decisions_on_the_command_line(shared, tmp_path, capsys):
+    folder = tmp_path / "ds"
+    annomi_dataset(shared, folder, [55])
+    project = tmp_path / "proj"
+    assert run(["init", str(project)]) == 0
+    assert run(["-p", str(project), "import-coded", str(folder)]) == 0
+    p = ["-p", str(project)]
+    assert run([*p, "agreement", "role", "expert2", "reference"]) == 0
+    coders = cli_json(capsys, *p, "agreement", "coders", "--json")
+    counted = {c["name"]: c["counted"] for c in coders}
+    assert counted["expert2"] is False and counted["expert0"] is True
+    overall = cli_json(capsys, *p, "agreement", "--bootstrap", "0", "--json")["overall"]
+    assert "expert2" not in overall["coders"] and overall["not_counted"] == {"expert2": "reference"}
+    assert run([*p, "agreement", "role", "expert2", "judge"]) != 0
+    assert run([*p, "consensus", "--coders", "expert0,expert1", "--rule", "unanimous",
+                "--as", "agreed"]) == 0  # fmt: skip
+    pending = cli_json(capsys, *p, "consensus", "pending", "--as", "agreed", "--json")
+    first = pending[0]
+    assert run([*p, "--as", "olga", "consensus", "resolve", first["unit"], first["code"],
+                "apply", "--as", "agreed", "--note", "clear case"]) == 0  # fmt: skip
+    decisions = cli_json(capsys, *p, "consensus", "decisions", "--as", "agreed", "--json")
+    mine = [d for d in decisions if d["decision"] == "apply"]
+    assert len(mine) == 1 and mine[0]["note"] == "clear case"
+    assert mine[0]["decided_by"] == "olga"
+    rules = [d for d in decisions if d["decision"].startswith("rule")]
+    assert rules and all(d["applied"] == "yes" for d in rules)
+    out = tmp_path / "decisions.docx"
+    assert run([*p, "consensus", "decisions", "--as", "agreed", "--out", str(out)]) == 0
+    assert out.stat().st_size > 0

@@ -69,7 +69,15 @@ def test_per_code_matches_references_with_missing(seed):
             krippendorff_alpha_nominal(data).value, abs=1e-10
         )
         counts = np.stack([(data == 0).sum(0), (data == 1).sum(0)], axis=1)
-        assert row.values["gwet_ac1"] == pytest.approx(gwet_ac1(counts).value, abs=1e-10)
+        # AC1 on the pairable units (issue 14: one stated unit set per statistic)
+        pairable = counts.sum(axis=1) >= 2
+        assert row.statistics["gwet_ac1"]["units"] == int(pairable.sum())
+        assert row.values["gwet_ac1"] == pytest.approx(gwet_ac1(counts[pairable]).value, abs=1e-10)
+        # Fleiss' kappa on the units every coder coded
+        complete = counts.sum(axis=1) == 4
+        assert row.values["fleiss_kappa"] == pytest.approx(
+            sm_fleiss_kappa(counts[complete]), abs=1e-10
+        )
         assert row.values["cohen_kappa"] is None  # four coders
 
 
@@ -121,7 +129,13 @@ def test_code_never_applied_and_applied_everywhere():
     matrix.applied[:, :, 0] = False  # "rare" never applied
     matrix.applied[:, :, 3] = True  # "high" applied to every unit by everyone
     report = per_code_agreement(matrix, bootstrap=100)
-    for name in ("rare", "high"):
+    # issue 14: a code nobody applied is listed apart, not a row of figures
+    assert report.not_applied == ["rare"]
+    assert report.to_json()["overall"]["codes_not_applied"] == ["rare"]
+    assert [c.code for c in report.per_code] == ["low", "half", "high"]
+    with pytest.raises(NotFound, match="no selected coder applied 'rare'"):
+        report.code("rare")
+    for name in ("high",):
         row = report.code(name)
         assert row.values["krippendorff_alpha"] is None
         assert row.values["fleiss_kappa"] is None

@@ -312,3 +312,24 @@ def test_machine_coders_only_when_named(spans_project):
     assert p.agreement_matrix().coders == ["ann", "bob"]
     m = p.agreement_matrix(coders=["ann", "model"])
     assert m.applied[0, :, -1].tolist() == [True, True]
+
+
+def test_character_level_states_units_bounds_and_unused_codes(spans_project):
+    p = spans_project
+    n = len(p.document("answers").text)
+    for s, e in [(5, 60), (100, 180)]:
+        p.add_coding("answers", s, e, "art", "ann3")
+    for s, e in [(30, 90), (150, 200)]:
+        p.add_coding("answers", s, e, "art", "bob3")
+    result = p.character_agreement(["ann3", "bob3"], ["art", "emotion"])
+    assert [r["code"] for r in result["per_code"]] == ["art"]
+    assert result["overall"]["codes_not_applied"] == ["emotion"]
+    assert result["overall"]["units"] == "characters of the documents every selected coder coded"
+    row = result["per_code"][0]
+    assert row["units"] == n
+    for name, stat in row["statistics"].items():
+        assert stat["units"] == n and stat["convention"] == "complete"
+        assert stat["value"] is None or -1 <= stat["value"] <= 1, name
+        assert stat["value"] is not None or stat["reason"], name
+    assert f"{row['cohen_kappa']:.2f}" in row["reading"]
+    assert f"{row['u_alpha']:.2f}" in row["reading"]

@@ -188,11 +188,28 @@ def _print_report(data: dict[str, Any]) -> None:
     table.add_section()
     add("overall (pooled)", overall, "")
     console.print(table)
+    complete = overall.get("units_complete", overall["units"])
+    kappas = "Cohen's and Fleiss' κ" if two else "Fleiss' κ"
+    console.print(
+        f"Units: % agree, AC1 and α on the {overall['units']} units two or more of the coders "
+        f"coded; {kappas} on the {complete} units every coder coded.",
+        markup=False,
+    )
     for row in data["per_code"]:
         console.print(f"{row['code']}: {row['reading']}", markup=False)
         for note in row.get("notes", []):
             console.print(f"  note: {note}", markup=False)
     console.print(f"Overall: {overall['reading']}", markup=False)
+    unused = overall.get("codes_not_applied") or []
+    if unused:
+        console.print(
+            f"Not applied by any of the coders on a shared unit (no figures): {', '.join(unused)}",
+            markup=False,
+        )
+    left_out = overall.get("not_counted") or {}
+    if left_out:
+        listed = ", ".join(f"{name} ({role})" for name, role in left_out.items())
+        console.print(f"Not counted (name them with --coders to include): {listed}", markup=False)
     console.print(overall["caveat"], markup=False, style="dim")
 
 
@@ -246,6 +263,12 @@ def _print_character(result: dict[str, Any]) -> None:
             )
     if detail.row_count:
         console.print(detail)
+    for row in result["per_code"]:
+        console.print(f"{row['code']}: {row['reading']}", markup=False)
+    console.print(f"Units: the {result['overall']['units']}.", markup=False)
+    unused = result["overall"].get("codes_not_applied") or []
+    if unused:
+        console.print(f"Not applied on these characters (no figures): {', '.join(unused)}")
     if not two:
         console.print("κ on characters compares two coders; with more, read uα.")
     domain = result["overall"].get("domain")
@@ -372,8 +395,10 @@ def resolve(
         None, "--file", help="An edited list (.xlsx/.csv) with unit, code and decision columns."
     ),
     as_coder: str = typer.Option("consensus", "--as", help="The consensus coder."),
+    note: str = typer.Option("", "--note", help="Why (kept with the decision)."),
 ) -> None:
-    """Settle units for a consensus coder, one at a time or from an edited list."""
+    """Settle units for a consensus coder, one at a time or from an edited list (a `note`
+    column is kept with each decision)."""
     project = open_project(ctx)
     if file is not None:
         if unit is not None:
@@ -386,7 +411,7 @@ def resolve(
             hint="e.g. `caseframe consensus resolve 12 Funding apply`, or pass --file",
         )
     else:
-        change = project.resolve_consensus(unit, code, decision, as_coder)
+        change = project.resolve_consensus(unit, code, decision, as_coder, note=note)
         done(f"Unit {unit}, {code}: {decision} ({change}).")
     left = len(project.consensus_coders()[as_coder]["pending"])
     done(f"{left} units left to resolve." if left else "Nothing left to resolve.")
@@ -413,3 +438,61 @@ def pending(
             ["code", "unit", "document", "reason", "text"],
             empty="Nothing left to resolve.",
         )
+
+
+@consensus_app.command("decisions")
+def decisions(
+    ctx: typer.Context,
+    as_coder: str = typer.Option("consensus", "--as", help="The consensus coder."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Write the decisions (.xlsx, .docx or .csv) for the audit trail."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """What the consensus coder decided per unit and code, why (note), and who decided."""
+    project = open_project(ctx)
+    if out is not None:
+        path = project.export_consensus_decisions(out, as_coder)
+        done(f"Wrote the decisions of '{as_coder}' to {path}")
+        return
+    frame = project.consensus_decisions(as_coder)
+    if as_json:
+        print_json(frame)
+        return
+    print_frame(
+        frame.assign(text=frame["text"].str.replace("\n", " ").str.slice(0, 50)),
+        f"Decisions of '{as_coder}'",
+        ["document", "code", "applied", "decision", "note", "decided_by", "text"],
+        empty="No decisions yet.",
+    )
+
+
+# --------------------------------------------------------------------------- coders
+
+
+@agreement_app.command("coders")
+def coders_cmd(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Coders with work, their role, and whether agreement counts them by default."""
+    rows = open_project(ctx).agreement_coders()
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="Coders", box=box.SIMPLE_HEAD)
+    for col in ("coder", "kind", "role", "codings", "counted by default"):
+        table.add_column(col, justify="right" if col == "codings" else "left")
+    for r in rows:
+        counted = "yes" if r["counted"] else "no"
+        table.add_row(r["name"], r["kind"], r["role"], str(r["codings"]), counted)
+    console.print(table)
+
+
+@agreement_app.command("role")
+def role_cmd(
+    ctx: typer.Context,
+    coder: str = typer.Argument(..., help="The coder's name."),
+    role: str = typer.Argument(..., help="independent, reference or consensus"),
+) -> None:
+    """Mark a coder independent (counted by default), reference or consensus (only when
+    named with --coders)."""
+    before = open_project(ctx).set_coder_role(coder, role)
+    done(f"{coder}: {before} → {role}")

@@ -324,6 +324,44 @@ coder_documents = Table(
     Column("status", String(20), nullable=False, default="done"),  # assigned | done
 )
 
+# A coder's role in agreement: independent coders are compared by default; reference (a gold
+# standard) and consensus coders only when named. No row means independent.
+coder_roles = Table(
+    "coder_roles",
+    metadata,
+    Column("coder_id", Integer, ForeignKey("coders.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(20), nullable=False),
+    CheckConstraint("role IN ('independent','reference','consensus')", name="role"),
+)
+
+# What a consensus coder decided per (unit, code), by whom, why (note), and the coding it made:
+# a consensus coding traces back to its decision. One current decision per unit span and code.
+consensus_decisions = Table(
+    "consensus_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coder_id", Integer, ForeignKey("coders.id", ondelete="CASCADE"), nullable=False),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("meaning_unit_id", Integer, ForeignKey("meaning_units.id", ondelete="SET NULL")),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("code_id", Integer, ForeignKey("codes.id", ondelete="CASCADE"), nullable=False),
+    Column("applied", Boolean, nullable=False),
+    Column("action", String(20), nullable=False),  # accept|both|neither|other|apply|skip|rule
+    Column("source", String(200)),  # the accepted coder, the other code, or the rule
+    Column("note", Text, nullable=False, default=""),
+    Column("coders", JSON, nullable=False, default=dict),  # coder -> applied it (at the time)
+    Column("coding_id", Integer, ForeignKey("codings.id", ondelete="SET NULL"), index=True),
+    Column("decided_by", String(200), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "coder_id", "document_id", "start", "end", "code_id", name="uq_consensus_decisions_unit"
+    ),
+    CheckConstraint(
+        "action IN ('accept','both','neither','other','apply','skip','rule')", name="action"
+    ),
+)
+
 memos = Table(
     "memos",
     metadata,

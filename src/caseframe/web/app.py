@@ -116,6 +116,7 @@ def create_app(
         agreement,
         analysis,
         api,
+        consensus,
         login,
         media,
         pages,
@@ -125,6 +126,7 @@ def create_app(
 
     for module in (login, pages, api, analysis, admin, profiles, agreement, suggestions, media):
         app.include_router(module.router)
+    app.include_router(consensus.router)  # the consensus meeting (agreement)
     _error_handlers(app)
     app.add_middleware(Guard, max_body=max_body, max_upload=max_upload)
     return app
