@@ -182,9 +182,12 @@ def test_methods_reports_agreement_when_present(tmp_path):
     try:
         out = p.report("html", tmp_path / "r.html")
         methods = lxml_html.parse(str(out)).xpath("//section[@id='methods']/p/text()")[0]
-        alpha = p.agreement(bootstrap=0).overall["krippendorff_alpha"]
-        assert "Agreement between the 2 coders" in methods
-        assert f"krippendorff alpha {alpha:.2f}" in methods
+        summary = p.agreement_summary(bootstrap=0)
+        alpha = summary["krippendorff_alpha"]
+        # which coders and which units the figures cover (issue 14), then the figures
+        assert "Agreement was computed between 2 independent coders" in methods
+        assert f"on the {summary['units']:,} meaning units" in methods
+        assert f"Krippendorff's alpha = {alpha:.2f}" in methods
         assert "4 documents with 1,200 words" in methods
         assert "200 coded passages were made by 2 coders" in methods
     finally:

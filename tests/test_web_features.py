@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from caseframe.api import Project
+from caseframe.example_study import CODER as CONSENSUS
 from caseframe.example_study import load_example_ratings
 from caseframe.web import create_app
 from caseframe.web.app import SECURITY_HEADERS
@@ -214,13 +215,16 @@ def test_agreement_with_two_coders(example_build, tmp_path):
             body |= {"end": int(row["end"]), "code_id": int(row["code_id"])}
             r = carl.post("/api/codings", json=body)
             assert r.status_code in (201, 409), r.text
-        summary = project.agreement_summary(bootstrap=200)
-        report = project.agreement(bootstrap=200).to_json()
+        # the example's codings belong to a consensus coder: counted only when named
+        assert project.agreement_summary(bootstrap=0) is None  # carl alone: nothing to compare
+        pair = ["carl", CONSENSUS]
+        summary = project.agreement_summary(bootstrap=200, coders=pair)
+        report = project.agreement(bootstrap=200, coders=pair).to_json()
         assert summary is not None and len(summary["coders"]) == 2 and summary["units"] > 0
 
         vera = TestClient(app)
         login(vera, "vera")
-        page = vera.get("/agreement").text
+        page = vera.get("/agreement", params={"coders": pair}).text
         assert summary["text"] in unescape(page)
         table = page.split('id="agreement-codes"')[1]
         assert table.count("<tr data-code=") == len(report["per_code"])
@@ -232,7 +236,7 @@ def test_agreement_with_two_coders(example_build, tmp_path):
         for key in ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1"):
             assert f"<td>{fmt(first[key])}</td>" in cells, key
         # the JSON twin carries the API's own figures
-        data = vera.get("/api/agreement").json()
+        data = vera.get("/api/agreement", params={"coders": pair}).json()
         assert data["summary"]["text"] == summary["text"]
         assert [r["code"] for r in data["per_code"]] == [r["code"] for r in report["per_code"]]
         for got, want in zip(data["per_code"], report["per_code"], strict=True):

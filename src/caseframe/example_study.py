@@ -147,6 +147,8 @@ def build_example(out: str | Path, data: Path | None = None) -> ExampleBuild:
     if failed:
         raise InvalidInput(f"the example transcripts did not import: {failed[0]}")
     project.import_codings(out / "codings.csv")
+    # the paper's codings are the analysts' agreed result, not one independent coder's
+    project.set_coder_role(CODER, "consensus")
     (out / "build.json").write_text(
         json.dumps({"quotes": build.quotes, "warnings": build.warnings}, indent=2),
         encoding="utf-8",

@@ -9,7 +9,6 @@ framework matrix, a methods paragraph built from the project's own figures, and 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -124,35 +123,16 @@ def _sections(codes: pd.DataFrame, quotes: list[Quote], descriptions: dict[int, 
     return sections
 
 
-def _agreement_line(project, human_coders: int) -> str:
-    """Agreement figures when the project has them (two or more coders and the agreement
-    feature); the report never fails for want of them."""
-    fn = getattr(project, "agreement", None)
-    if human_coders < 2 or not callable(fn):
+def _agreement_line(project) -> str:
+    """The agreement sentence (which coders, which units, the figures) when the project has
+    two or more independent coders; the report never fails for want of it."""
+    sentence = getattr(project, "agreement_methods_sentence", None)
+    if not callable(sentence):
         return ""
     try:
-        params = inspect.signature(fn).parameters
-        result = fn(bootstrap=0) if "bootstrap" in params else fn()
-        overall = getattr(result, "overall", None) or {}
-        figures = []
-        for name in ("krippendorff_alpha", "cohen_kappa", "fleiss_kappa", "percent_agreement"):
-            value = overall.get(name)
-            if isinstance(value, dict):
-                value = value.get("pooled", value.get("value"))
-            if isinstance(value, int | float):
-                figures.append(f"{name.replace('_', ' ')} {value:.2f}")
-        if figures:
-            scope = ""
-            if isinstance(overall.get("units"), int) and isinstance(overall.get("codes"), int):
-                scope = f" on {overall['units']:,} meaning units and {overall['codes']} codes"
-            return (
-                f"Agreement between the {human_coders} coders{scope}, pooled over codes: "
-                + ", ".join(figures)
-                + "."
-            )
-    except Exception:  # noqa: BLE001 - agreement is optional context for the methods text
+        return sentence()
+    except CaseframeError:
         return ""
-    return ""
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -201,7 +181,7 @@ def _methods(project, conn, fw, codes: pd.DataFrame, coverage: Coverage | None) 
                 f"mappings of inductive categories; {evidenced} of the components have evidence."
             )
         parts.append(line)
-    agreement = _agreement_line(project, len(coders))
+    agreement = _agreement_line(project)
     if agreement:
         parts.append(agreement)
     return " ".join(parts)
