@@ -154,8 +154,8 @@ def run_checks(cf: Checker) -> None:
         fails_with="pip install 'caseframe[llm]'",
     )  # fmt: skip
     cf.call(
-        *p, "suggest", "run", "--method", "embeddings", "--documents", "interview.txt",
-        fails_with="error:",
+        *p, "suggest", "run", "--method", "embeddings", "--model-path", str(w),
+        "--documents", "interview.txt", fails_with="pip install 'caseframe[embeddings]'",
     )  # fmt: skip
     cf.call(*p, "users", "add", "kg", "--role", "owner", stdin="a long enough password\n")
     cf.call(*p, "users", "list")
