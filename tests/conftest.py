@@ -1,4 +1,9 @@
-"""Shared fixtures: the ../shared data, fresh projects, the built example study, PostgreSQL."""
+"""Shared fixtures: the ../shared data, fresh projects (on SQLite and on PostgreSQL), the built
+example study, PostgreSQL; and the markers (postgres, browser, slow) applied from what a test uses.
+
+    pytest -m "not slow"                  # the quick loop while working
+    pytest -m "not postgres and not browser"   # without a PostgreSQL server or Chromium
+"""
 
 from __future__ import annotations
 
@@ -24,11 +29,51 @@ def shared() -> Path:
     return SHARED
 
 
+# Tests over two seconds on the 2-core machine under load (pytest --durations), marked here in
+# one place rather than in each file; browser and PostgreSQL tests are marked from their fixtures.
+SLOW = {
+    "test_privacy_leaks.py::test_no_export_contains_an_original_value",
+    "test_privacy_leaks.py::test_web_pages_show_no_original_value",
+    "test_suggest_evaluate.py::test_bench_on_nhs_subset_reports_the_promised_keys",
+    "test_suggest_supervised.py::test_thresholds_come_from_training_data_only",
+    "test_suggest_supervised.py::test_supervised_beats_a_trivial_baseline_clearly",
+    "test_suggest_supervised.py::test_calibrated_probabilities_track_frequencies",
+    "test_profiles.py::test_write_profiles_html_md_xlsx",
+    "test_profiles.py::test_profiles_summary_and_page",
+    "test_profiles_cli.py::test_assess_flags_list_and_profile",
+    "test_analysis_cli.py::test_cooccurrence_coverage_report_export",
+    "test_cli.py::test_the_installed_command_prints_no_traceback",
+    "test_report.py::test_report_links_to_the_site_profiles",
+    "test_web_http.py::test_cli_serve_binds_loopback",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "pg_url" in names:
+            item.add_marker(pytest.mark.postgres)
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+        if item.nodeid.split("/")[-1].split("[")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request) -> str | None:
+    """Where a fresh project's store lives: None for the SQLite file in the project folder, or
+    the URL of a fresh PostgreSQL database (dropped after the test)."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_database")
+
+
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, store_url):
+    """A fresh project; every test that takes it runs once on SQLite and once on PostgreSQL."""
     from caseframe.api import Project
 
-    p = Project.init(tmp_path / "proj")
+    p = Project.init(tmp_path / "proj", db=store_url)
     yield p
     p.close()
 

@@ -355,6 +355,7 @@ def test_import_pseudonymised_never_stores_the_original(project, key, tmp_path):
     project2.close()
 
 
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # about the SQLite file itself
 def test_vacuum_removes_old_text_from_the_sqlite_file(project, key, tmp_path):
     _register(project, key)
     _docs(project, tmp_path)

@@ -1,4 +1,5 @@
-"""Entry point: registers the command modules and turns user errors into one line."""
+"""Entry point: runs the Typer app (whose command modules load on first use, see cli/app.py)
+and turns user errors into one line."""
 
 from __future__ import annotations
 
@@ -6,24 +7,6 @@ import sys
 
 import typer
 
-from caseframe.cli import (  # noqa: F401  (each module registers its commands)
-    agreement,
-    analysis,
-    assess,
-    audit,
-    cases,
-    codes,
-    codings,
-    demo,
-    documents,
-    frameworks,
-    privacy,
-    project,
-    refi,
-    suggest,
-    transcribe,
-    web,
-)
 from caseframe.cli.app import app, click_exceptions
 from caseframe.cli.output import err_console
 from caseframe.errors import CaseframeError

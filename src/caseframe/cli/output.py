@@ -6,11 +6,13 @@ import json
 import math
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -26,8 +28,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _pandas() -> Any:
+    """pandas if something already loaded it: a DataFrame or pd.NA can only come from there, so
+    output never imports it itself (it costs more than the rest of a quick command)."""
+    return sys.modules.get("pandas")
+
+
 def to_jsonable(obj: Any) -> Any:
-    if isinstance(obj, pd.DataFrame):
+    pd = _pandas()
+    if pd is not None and isinstance(obj, pd.DataFrame):
         return [
             {k: to_jsonable(v) for k, v in row.items()} for row in obj.to_dict(orient="records")
         ]
@@ -37,7 +46,7 @@ def to_jsonable(obj: Any) -> Any:
         return [to_jsonable(v) for v in obj]
     if hasattr(obj, "__dataclass_fields__"):
         return {k: to_jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
-    if obj is pd.NA:
+    if pd is not None and obj is pd.NA:
         return None
     return _plain(obj)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from caseframe.api import Project
 from caseframe.cli.app import JSON_OPTION, app, open_project, project_dir
 from caseframe.cli.output import console, done, print_frame, print_json, warn
 from caseframe.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from caseframe.api import Project
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DEMO_OWNER = "demo"

@@ -7,13 +7,17 @@ applying the per-code thresholds in `thresholds_`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from caseframe.errors import InvalidInput, NotFound
+from caseframe.util.extras import missing_extra
+from caseframe.util.names import closest
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class CodebookLike(Protocol):
@@ -80,6 +84,8 @@ class SuggestionMethod:
     def fit(
         self, texts: Sequence[str], Y: np.ndarray | None, codebook: Sequence[Any]
     ) -> SuggestionMethod:
+        import numpy as np
+
         specs = as_specs(codebook)
         texts = list(texts)
         if Y is None:
@@ -115,6 +121,8 @@ class SuggestionMethod:
 
     def decide(self, P: np.ndarray) -> np.ndarray:
         """0/1 decisions from scores: per-code thresholds, then the learned cardinality rules."""
+        import numpy as np
+
         if self.thresholds_ is None:
             raise InvalidInput(f"method '{self.name}' is not fitted", hint="call fit() first")
         out = (P >= self.thresholds_).astype(np.int8)
@@ -140,35 +148,63 @@ class SuggestionMethod:
         return out
 
 
-_REGISTRY: dict[str, Callable[..., SuggestionMethod]] = {}
+# Each method by name: where its class lives ("module:attribute") and the extra that brings its
+# libraries (None: part of the plain install). Only the asked-for module is imported, so a plain
+# install runs `definitions` without httpx, and base.py never imports the method modules (which
+# import base): no cycle.
+METHODS: dict[str, tuple[str, str | None]] = {
+    "baseline": ("caseframe.suggest.supervised:BaselineMethod", None),
+    "definitions": ("caseframe.suggest.definitions:DefinitionsMethod", None),
+    "embeddings": ("caseframe.suggest.embeddings:EmbeddingsMethod", "embeddings"),
+    "llm": ("caseframe.suggest.llm:LLMMethod", "llm"),
+    "supervised": ("caseframe.suggest.supervised:SupervisedMethod", None),
+}
+_LOADED: dict[str, type[SuggestionMethod]] = {}
 
 
 def register(name: str) -> Callable[[type[SuggestionMethod]], type[SuggestionMethod]]:
+    """Mark a class as the method `name` (a method outside caseframe registers itself this way
+    when its module is imported)."""
+
     def deco(cls: type[SuggestionMethod]) -> type[SuggestionMethod]:
-        _REGISTRY[name] = cls
+        _LOADED[name] = cls
         return cls
 
     return deco
 
 
 def available_methods() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
+    """Every method name, whether or not its extra is installed (nothing is imported)."""
+    return sorted(set(METHODS) | set(_LOADED))
+
+
+def method_class(name: str) -> type[SuggestionMethod]:
+    """The class of method `name`, importing its module now; a missing extra is one line."""
+    if name in _LOADED:
+        return _LOADED[name]
+    if name not in METHODS:
+        names = available_methods()
+        near = closest(name, names)
+        guess = ("did you mean " + " or ".join(f"'{n}'" for n in near) + "? ") if near else ""
+        raise NotFound(
+            f"no suggestion method '{name}'", hint=f"{guess}choose one of: {', '.join(names)}"
+        )
+    target, extra = METHODS[name]
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if extra is None or (exc.name or "").startswith("caseframe"):
+            raise
+        raise missing_extra(f"the '{name}' suggestion method", extra, exc.name) from None
+    cls = getattr(module, attr)
+    _LOADED.setdefault(name, cls)
+    return cls
 
 
 def get_method(name: str, **options: Any) -> SuggestionMethod:
-    _load_all()
-    if name not in _REGISTRY:
-        raise NotFound(
-            f"no suggestion method '{name}'",
-            hint=f"choose one of: {', '.join(sorted(_REGISTRY))}",
-        )
+    cls = method_class(name)
     try:
-        return _REGISTRY[name](**options)
+        return cls(**options)
     except TypeError as exc:
         raise InvalidInput(f"bad option for method '{name}': {exc}") from None
-
-
-def _load_all() -> None:
-    # importing the modules runs their @register decorators
-    from caseframe.suggest import definitions, embeddings, llm, supervised  # noqa: F401

@@ -22,6 +22,7 @@ from caseframe.errors import InvalidInput, NotFound
 from caseframe.suggest.base import CodeSpec, SuggestionMethod, register
 from caseframe.suggest.definitions import check_described, describe
 from caseframe.suggest.supervised import best_f1_threshold, platt, sigmoid
+from caseframe.util.extras import missing_extra
 
 
 def load_encoder(model_path: str | Path) -> Any:
@@ -35,9 +36,8 @@ def load_encoder(model_path: str | Path) -> Any:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError:
-        raise InvalidInput(
-            "the 'embeddings' method needs the sentence-transformers package",
-            hint="install caseframe with the embeddings extra",
+        raise missing_extra(
+            "the 'embeddings' suggestion method", "embeddings", "sentence-transformers"
         ) from None
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 

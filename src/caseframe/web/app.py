@@ -22,7 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from caseframe.api import Project
 from caseframe.errors import CaseframeError
 from caseframe.web.auth import AuthRequired, Forbidden, LoginLimiter, NoRole, Sessions
-from caseframe.web.csrf import CsrfError, csrf_protect, token_for
+from caseframe.web.csrf import CsrfError, csrf_protect
+from caseframe.web.templating import make_templates, page_context
 
 HERE = Path(__file__).parent
 JSON_LIMIT = 1 << 20  # 1 MiB for ordinary requests
@@ -92,8 +93,7 @@ def create_app(
             raise TypeError("create_app needs project_dir or project")
         project = open_project(project_dir, db)
     secret = project.web_secret()
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["project_name"] = project.name
+    templates = make_templates(project.name)
     app = FastAPI(
         title="caseframe workspace",
         docs_url=None,
@@ -197,14 +197,6 @@ def describe_validation(exc: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(problems)
 
 
-def page_context(request: Request, user: Any, **values: Any) -> dict[str, Any]:
-    """What every page template needs: the user and the CSRF token of this session."""
-    web = request.app.state.web
-    session = web.sessions.read(request)
-    csrf = token_for(web.secret, session.nonce) if session else ""
-    return {"user": user, "csrf": csrf, **values}
-
-
 class _TooLarge(Exception):
     pass
 
@@ -269,4 +261,4 @@ async def _too_large(send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["create_app", "HTMLResponse"]
+__all__ = ["create_app", "HTMLResponse", "page_context"]  # page_context: web.templating

@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from caseframe.api.users import User
 from caseframe.errors import InvalidInput
-from caseframe.web.app import page_context
 from caseframe.web.auth import owner
 from caseframe.web.convert import plain, records
+from caseframe.web.templating import page_context
 
 router = APIRouter()
 MAX_FILES = 200

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from caseframe.api.users import User
-from caseframe.web.app import page_context
 from caseframe.web.auth import viewer
 from caseframe.web.convert import plain
+from caseframe.web.templating import page_context
 
 router = APIRouter()
 

@@ -13,9 +13,9 @@ from starlette.responses import FileResponse
 
 from caseframe.api.users import User
 from caseframe.errors import CaseframeError, InvalidInput, NotFound
-from caseframe.web.app import page_context
 from caseframe.web.auth import viewer
 from caseframe.web.convert import plain, records, table
+from caseframe.web.templating import page_context
 
 router = APIRouter()
 

@@ -19,9 +19,9 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from caseframe.api.users import User
-from caseframe.web.app import page_context
 from caseframe.web.auth import owner, viewer
 from caseframe.web.convert import plain
+from caseframe.web.templating import page_context
 
 router = APIRouter()
 MEDIA = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from caseframe.api.users import User
-from caseframe.web.app import page_context
 from caseframe.web.auth import viewer
 from caseframe.web.convert import records
+from caseframe.web.templating import page_context
 
 router = APIRouter()
 

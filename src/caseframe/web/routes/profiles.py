@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 
 from caseframe.api.users import User
 from caseframe.errors import NotFound
-from caseframe.web.app import page_context
 from caseframe.web.auth import viewer
+from caseframe.web.templating import page_context
 
 router = APIRouter()
 
