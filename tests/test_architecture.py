@@ -31,31 +31,9 @@ INTERFACES = {"cli", "web"}
 API = {"api", "example_study"}
 BOTTOM = {"model", "errors", "util"}
 
-# Cycles that live in other helpers' modules on this branch (issue 16 names them); the lead
-# empties this list after merging their branches. Each entry is the set of modules of one
-# cycle; the test fails when a cycle is not covered here, and when an entry is no longer a cycle.
-KNOWN_VIOLATIONS: list[tuple[set[str], str]] = [
-    (
-        {
-            "caseframe",
-            "caseframe.api",
-            "caseframe.api.assessments",
-            "caseframe.api.project",
-            "caseframe.api.refi",
-            "caseframe.example_study",
-        },
-        "api/project → api/refi → api/project (Project.from_qdpx) and api/assessments → "
-        "example_study → api (the example ratings loader moves to example_study)",
-    ),
-    (
-        {
-            "caseframe.reports.report",
-            "caseframe.reports.docx_report",
-            "caseframe.reports.markdown_report",
-        },
-        "reports/report ↔ docx_report/markdown_report (reports/data.py for what they share)",
-    ),
-]
+# Known cycles, each with the reason it is allowed (none now). The test fails when a cycle is not
+# covered here, and when an entry is no longer a cycle.
+KNOWN_VIOLATIONS: list[tuple[set[str], str]] = []
 
 
 def _namespace_packages() -> list[str]:

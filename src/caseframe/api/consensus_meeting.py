@@ -110,7 +110,6 @@ def decide(
 ) -> dict[str, Any]:
     """One unit's resolution written into the consensus coder (see Project.decide_consensus)."""
     from caseframe.analysis.agreement_consensus import item_at, resolution
-    from caseframe.api.consensus import set_unit_code
 
     conn = w.conn
     try:
@@ -260,3 +259,31 @@ def export(project: Any, out: Path, as_coder: str, fmt: str | None) -> Path:
     from caseframe.analysis.agreement_decisions import write_decisions_docx
 
     return write_decisions_docx(frame, out, as_coder, compared, before)
+
+
+def set_unit_code(
+    w, coder_id: int, mu: Any, code_id: int, applied: bool, action: str, source: str | None,
+    note: str, coders: dict[str, bool],
+) -> str:  # fmt: skip
+    """Make the consensus coder's coding of `code_id` on unit `mu` match the decision and save
+    the decision (replacing an earlier one); audited. Returns applied/removed/unchanged."""
+    conn = w.conn
+    existing = q.coding_at(conn, coder_id, mu.document_id, mu.start, mu.end, code_id)
+    coding_id, change = existing, "unchanged"
+    if applied and existing is None:
+        span = {"document_id": mu.document_id, "start": mu.start, "end": mu.end}
+        row = {**span, "code_id": code_id, "coder_id": coder_id, "meaning_unit_id": mu.id}
+        coding_id, change = q.insert_unit_codings(conn, [row])[0], "applied"
+    elif not applied and existing is not None:
+        q.delete_coding(conn, existing)
+        coding_id, change = None, "removed"
+    before = q.decision_at(conn, coder_id, mu.document_id, mu.start, mu.end, code_id)
+    decision = {
+        "coder_id": coder_id, "document_id": mu.document_id, "meaning_unit_id": mu.id,
+        "start": mu.start, "end": mu.end, "code_id": code_id, "applied": applied,
+        "action": action, "source": source, "note": note or "", "coders": coders,
+        "coding_id": coding_id, "decided_by": w.actor,
+    }  # fmt: skip
+    decision_id = q.save_decisions(conn, [decision])[0]
+    w.audit("decide", "consensus_decision", decision_id, before, decision)
+    return change

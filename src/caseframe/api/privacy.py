@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from caseframe.privacy import KeyFile, RegistryEntry, ReviewItem
     from caseframe.privacy.ner import NerFunction
 
-KEY_ENV = "CASEFRAME_KEY"
-PASSPHRASE_ENV = "CASEFRAME_KEY_PASSPHRASE"
+from caseframe.privacy.settings import KEY_ENV, PASSPHRASE_ENV  # noqa: F401  (re-exported)
+
 _KIND_CATEGORY = {"respondent": "respondent", "site": "site", "service": "site", "region": "place"}
 _SPAN_TABLES = ("codings", "speaker_turns", "meaning_units", "timed_segments")
 

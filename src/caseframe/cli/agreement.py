@@ -9,7 +9,6 @@ import typer
 from rich import box
 from rich.table import Table
 
-from caseframe.api.agreement import write_unit_list
 from caseframe.cli.app import JSON_OPTION, app, default_group, open_project
 from caseframe.cli.output import console, done, print_frame, print_json, warn
 from caseframe.errors import InvalidInput, NotFound
@@ -306,6 +305,8 @@ def disagreements_cmd(
     )
     frame = project.agreement_disagreements(**selection)
     if out is not None:
+        from caseframe.api.agreement import write_unit_list
+
         path = write_unit_list(frame, out, None, "disagreements")
         done(f"Wrote {len(frame)} disagreements to {path}")
         return
@@ -353,6 +354,8 @@ def build(
         _split(coders), as_coder, rule, _split(codes), _split(documents), scheme, exact, replace
     )
     if out is not None:
+        from caseframe.api.agreement import write_unit_list
+
         write_unit_list(result.unresolved, out, None, "unresolved")
     if as_json:
         print_json(
@@ -427,6 +430,8 @@ def pending(
     """The units a consensus coder still needs a decision on."""
     frame = open_project(ctx).consensus_pending(as_coder)
     if out is not None:
+        from caseframe.api.agreement import write_unit_list
+
         write_unit_list(frame, out, None, "unresolved")
         done(f"Wrote {len(frame)} units to {out}")
     elif as_json:

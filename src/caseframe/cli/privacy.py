@@ -12,10 +12,10 @@ from pathlib import Path
 
 import typer
 
-from caseframe.api.privacy import KEY_ENV, PASSPHRASE_ENV
 from caseframe.cli.app import JSON_OPTION, app, open_project
 from caseframe.cli.output import console, print_json, warn
 from caseframe.errors import InvalidInput
+from caseframe.privacy.settings import KEY_ENV, PASSPHRASE_ENV
 
 privacy_app = typer.Typer(
     help="Confidentiality: find names and identifiers, replace them with pseudonyms, keep the key."

@@ -10,27 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from caseframe.util.atomic import atomic_write
+from caseframe.util.cells import neutralise_cell, restore_cell  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     import pandas as pd
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def restore_cell(value: Any) -> Any:
-    """The inverse of `neutralise_cell` for what we wrote (a `'` before a formula start)."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:

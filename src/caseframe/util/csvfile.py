@@ -113,7 +113,7 @@ def read_csv_rows(
 
     The line number is where the row starts in the file; rows with no value are skipped.
     """
-    from caseframe.interop.tables import restore_cell
+    from caseframe.util.cells import restore_cell
 
     records = read_csv_records(path)
     header_line, raw_header = records[0]
