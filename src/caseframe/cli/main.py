@@ -11,6 +11,7 @@ from caseframe.cli import (  # noqa: F401  (each module registers its commands)
     analysis,
     assess,
     audit,
+    batch,
     cases,
     codes,
     codings,
