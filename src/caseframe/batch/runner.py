@@ -101,9 +101,19 @@ def write_partition(out: str | Path, part: Partition, table: pa.Table, marker: d
 
     folder = Path(out) / PARTS
     atomic_write(folder / f"{part.name}.parquet", lambda tmp: pq.write_table(table, tmp))
-    marker = {"partition": part.name, "file": part.path, **marker}
+    marker = {"partition": part.name, "file": part.path, "worker": _worker(), **marker}
     atomic_write(folder / f"{part.name}.done", json.dumps(marker, ensure_ascii=False))
     return marker
+
+
+def _worker() -> str | None:
+    """The address of the Dask worker running this task (None outside a worker)."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return None
 
 
 def run(
@@ -193,23 +203,26 @@ def execute(
             ran = run(client, kind, todo, task, shared, out, settings, on_done)
     else:
         ran = []
-    totals = collect(out, extra)
     elapsed = time.perf_counter() - start
-    totals.update(
-        skipped_partitions=done,
-        ran_partitions=len(ran),
-        ran_rows=sum(m["rows"] for m in ran),
-        seconds=round(elapsed, 2),
-        rows_per_second=round(sum(m["rows"] for m in ran) / elapsed, 1) if ran else None,
-    )
-    return totals
+    this_run = {
+        "skipped_partitions": done,
+        "ran_partitions": len(ran),
+        "ran_rows": sum(m["rows"] for m in ran),
+        "seconds": round(elapsed, 2),
+        "rows_per_second": round(sum(m["rows"] for m in ran) / elapsed, 1) if ran else None,
+    }
+    return collect(out, extra, this_run)
 
 
 def default_keep(parts_columns: Sequence[str], text_column: str, id_column: str | None) -> list:
     return [c for c in parts_columns if c not in (text_column, id_column)]
 
 
-def collect(out: Path, extra: Callable[[list[dict]], dict] | None = None) -> dict[str, Any]:
+def collect(
+    out: Path,
+    extra: Callable[[list[dict]], dict] | None = None,
+    this_run: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Totals over every finished partition's marker; errors.csv and run.json written."""
     import pandas as pd
 
@@ -231,6 +244,7 @@ def collect(out: Path, extra: Callable[[list[dict]], dict] | None = None) -> dic
     }
     if extra:
         totals.update(extra(markers))
+    totals.update(this_run or {})
     write_csv(pd.DataFrame(errors, columns=["file", "line", "problem"]), out / "errors.csv")
     atomic_write(out / "run.json", json.dumps(totals, indent=1, ensure_ascii=False) + "\n")
     return totals

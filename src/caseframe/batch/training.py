@@ -138,8 +138,16 @@ def cross_validate(
         "micro_f1": result["micro_f1"],
         "macro_f1": result["macro_f1"],
         "mean_kappa": result["mean_kappa"],
-        "per_code": {c: {k: v[k] for k in keep} for c, v in result["per_code"].items()},
+        "per_code": {c: _figures(v, keep) for c, v in result["per_code"].items()},
     }
+
+
+def _figures(per_code: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
+    """A code the training units never carry has no defined precision, recall, F1 or κ."""
+    out = {k: per_code[k] for k in keep}
+    if not per_code["support"]:
+        out.update(precision=None, recall=None, f1=None, kappa=None)
+    return out
 
 
 def train(

@@ -42,6 +42,7 @@ KEEP_OPTION = typer.Option(
     "--keep",
     help="Columns to carry into the output, comma-separated (default: all but the text).",
 )
+WARNINGS = 10  # unusable rows named on the terminal; errors.csv lists them all
 ROWS_OPTION = typer.Option(50_000, "--partition-rows", help="Rows per partition (at most).")
 
 
@@ -154,6 +155,7 @@ class _Progress:
         self.what = what
         self.bar = None
         self.rows = 0
+        self.warned = 0
 
     def start(self, todo: int, skipped: int, rows: int) -> None:
         import time
@@ -187,11 +189,12 @@ class _Progress:
         self.rows += marker["rows"]
         rate = self.rows / max(time.perf_counter() - self.started, 1e-9)
         self.bar.update(self.task, advance=1, rows=f"{self.rows:,}", rate=f"{rate:,.0f}")
-        for e in marker.get("errors", [])[:3]:
-            warn(f"{e['file']}:{e['line']}: {e['problem']}; row skipped")
-        more = marker["bad_rows"] - min(3, len(marker.get("errors", [])))
-        if more > 0:
-            warn(f"{more} more unusable rows in {marker['file']} (see errors.csv)")
+        for e in marker.get("errors", []):
+            self.warned += 1
+            if self.warned <= WARNINGS:
+                warn(f"{e['file']}:{e['line']}: {e['problem']}; row skipped")
+            elif self.warned == WARNINGS + 1:
+                warn("more unusable rows: see errors.csv in the output folder")
 
     def stop(self) -> None:
         if self.bar is not None:
