@@ -31,11 +31,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caseframe.batch.inputs import Partition, read_partition
 from caseframe.batch.runner import write_partition
 from caseframe.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from caseframe.privacy import PseudonymBook, Registry
 
 PURPOSE = b"caseframe batch pseudonyms v1"
 LABEL_CHARS = 10
@@ -77,11 +80,25 @@ def setup_from_key(
     key = KeyFile.open(key_path, passphrase)  # refuses a wrong passphrase in one line
     return PseudonymSetup(
         derive_secret(key_path, passphrase),
-        key.registry.to_records(),
+        known_names(key.registry, key.book).to_records(),
         key.book.to_records(),
         patterns,
         ner,
     )
+
+
+def known_names(registry: Registry, book: PseudonymBook) -> Registry:
+    """The registry plus every name the book already holds (found earlier in the project by a
+    pattern or NER), with its pseudonym: they are looked for as the project does."""
+    from caseframe.privacy import NAME_CATEGORIES, Registry
+    from caseframe.privacy.registry import normalise_value
+
+    out = Registry(entries=list(registry.entries))
+    listed = {(normalise_value(e.value), e.category) for e in registry}
+    for a in book.assignments():
+        if a.category in NAME_CATEGORIES and (normalise_value(a.value), a.category) not in listed:
+            out.add(a.value, a.category, a.pseudonym)
+    return out
 
 
 def keyed_label(secret: bytes, value: str, category: str) -> str:

@@ -233,7 +233,9 @@ def _settings(inputs: list[Path], text: str, id_column: str | None, keep: list[s
 
     if keep is None:
         first = inp.plan(inp.expand(inputs)[:1], rows=10**12)
-        keep = [c for c in (first[0].columns if first else ()) if c not in (text, id_column)]
+        columns = first[0].columns if first else ()
+        # the output's own columns (an input column named "id" without --id-column) stay out
+        keep = [c for c in columns if c not in (text, id_column, *RESERVED)]
     clash = [c for c in keep if c in RESERVED]
     if clash:
         raise InvalidInput(
