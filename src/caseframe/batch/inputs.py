@@ -174,15 +174,16 @@ def _plan_csv(path: Path, rows: int, max_bytes: int) -> list[Partition]:
         ) from None
     columns = [c.strip() for c in columns]
     parts: list[Partition] = []
-    start, start_line, count, lines = header_end, 2, 0, 1
+    start, start_line, count, last = header_end, 2, 0, header_end
     for pos, lines in ends:
         count += 1
+        last = pos
         if count >= rows or pos - start >= max_bytes:
             parts.append(
                 Partition(0, str(path), "csv", start, pos, start_line, count, tuple(columns))
             )
             start, start_line, count = pos, lines + 1, 0
-    if size > start:  # the last record, without a final newline
+    if size > last:  # the last record, without a final newline
         count += 1
     if count:
         parts.append(Partition(0, str(path), "csv", start, size, start_line, count, tuple(columns)))
