@@ -73,10 +73,11 @@ def kind_of(path: Path) -> str:
 
 
 def expand(inputs: Sequence[str | Path]) -> list[Path]:
-    """Files named, and the CSV/Parquet files inside folders named (sorted)."""
+    """Files named, and the CSV/Parquet files inside folders named (sorted), as absolute paths:
+    workers on other machines read them by the same path."""
     out: list[Path] = []
     for item in inputs:
-        path = Path(item)
+        path = Path(item).resolve()
         if path.is_dir():
             found = sorted(
                 p for p in path.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".pq")
@@ -99,7 +100,7 @@ def fingerprint(paths: Sequence[Path]) -> list[dict[str, Any]]:
     out = []
     for p in paths:
         st = p.stat()
-        out.append({"path": str(p.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
+        out.append({"path": str(p), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
     return out
 
 
@@ -116,6 +117,15 @@ def plan(paths: Sequence[Path], rows: int = ROWS, max_bytes: int = MAX_BYTES) ->
                 )
             )
     return parts
+
+
+def columns_of(path: Path) -> tuple[str, ...]:
+    """The header of a CSV file or the schema of a Parquet file, without reading the rows."""
+    if kind_of(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        return tuple(pq.read_schema(path).names)
+    return _csv_header(path, next(_record_ends(path), (path.stat().st_size, 0))[0])
 
 
 def check_columns(parts: Sequence[Partition], needed: Sequence[str]) -> None:
@@ -164,15 +174,7 @@ def _plan_csv(path: Path, rows: int, max_bytes: int) -> list[Partition]:
         raise InvalidInput("the CSV file is empty", where=str(path), hint="add a header row")
     ends = _record_ends(path)
     header_end, _ = next(ends, (size, 0))
-    with open(path, "rb") as fh:
-        head = fh.read(header_end)
-    try:
-        columns = next(csv.reader(io.StringIO(head.decode("utf-8-sig"), newline="")))
-    except (UnicodeDecodeError, StopIteration):
-        raise InvalidInput(
-            "cannot read the header row", where=f"{path}:1", hint="save the file as UTF-8 CSV"
-        ) from None
-    columns = [c.strip() for c in columns]
+    columns = _csv_header(path, header_end)
     parts: list[Partition] = []
     start, start_line, count, last = header_end, 2, 0, header_end
     for pos, lines in ends:
@@ -188,6 +190,18 @@ def _plan_csv(path: Path, rows: int, max_bytes: int) -> list[Partition]:
     if count:
         parts.append(Partition(0, str(path), "csv", start, size, start_line, count, tuple(columns)))
     return parts
+
+
+def _csv_header(path: Path, end: int) -> tuple[str, ...]:
+    with open(path, "rb") as fh:
+        head = fh.read(end)
+    try:
+        columns = next(csv.reader(io.StringIO(head.decode("utf-8-sig"), newline="")))
+    except (UnicodeDecodeError, StopIteration):
+        raise InvalidInput(
+            "cannot read the header row", where=f"{path}:1", hint="save the file as UTF-8 CSV"
+        ) from None
+    return tuple(c.strip() for c in columns)
 
 
 def _read_csv(

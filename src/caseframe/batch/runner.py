@@ -189,7 +189,7 @@ def execute(
     from caseframe.batch.cluster import connect, require_dask
 
     require_dask()
-    out = Path(out)
+    out = Path(out).resolve()  # workers elsewhere write to it by the same path
     paths = inp.expand(inputs)
     parts = inp.plan(paths, partition_rows or inp.ROWS)
     needed = [settings["text_column"], settings.get("id_column"), *settings.get("keep", ())]

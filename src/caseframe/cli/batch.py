@@ -232,8 +232,7 @@ def _settings(inputs: list[Path], text: str, id_column: str | None, keep: list[s
     from caseframe.batch.suggest_run import RESERVED
 
     if keep is None:
-        first = inp.plan(inp.expand(inputs)[:1], rows=10**12)
-        columns = first[0].columns if first else ()
+        columns = inp.columns_of(inp.expand(inputs)[0])
         # the output's own columns (an input column named "id" without --id-column) stay out
         keep = [c for c in columns if c not in (text, id_column, *RESERVED)]
     clash = [c for c in keep if c in RESERVED]
@@ -326,7 +325,11 @@ def batch_pseudonymise(
     workers: int = WORKERS_OPTION,
     scheduler: str = SCHEDULER_OPTION,
     resume: bool = RESUME_OPTION,
-    keep: list[str] = KEEP_OPTION,
+    keep: list[str] = typer.Option(
+        None,
+        "--keep",
+        help="Columns to copy unchanged into the output, comma-separated (default: none).",
+    ),
     partition_rows: int = ROWS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -348,7 +351,8 @@ def batch_pseudonymise(
             hint="keep the key apart from the pseudonymised output",
         )
     setup = setup_from_key(path, passphrase(), check_patterns(_split(patterns)), ner)
-    settings = _settings(inputs, text_column, id_column, _split(keep))
+    # other columns are copied as they are, so none unless named: they may identify people too
+    settings = _settings(inputs, text_column, id_column, _split(keep) or [])
     settings.update(patterns=setup.patterns, ner=ner, key_id=_key_id(setup.secret))
     result = _run(
         "pseudonymise",
