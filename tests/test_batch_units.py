@@ -4,6 +4,7 @@ keyed pseudonyms."""
 from __future__ import annotations
 
 import csv
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -132,3 +133,40 @@ def test_the_secret_is_derived_from_the_key_file_and_its_passphrase(tmp_path):
     assert len(secret) == 32 and secret == derive_secret(one, "pass one")
     assert secret != derive_secret(two, "pass one")  # another file, another salt
     assert secret.hex() not in one.read_text(encoding="utf-8")
+
+
+def test_counts_of_pieces_add_up_to_the_table_of_the_whole():
+    from caseframe.batch.summary import add_counts, counts_of
+
+    rng = np.random.default_rng(1)
+    rows = pd.DataFrame(
+        {
+            "site": rng.choice(["A", "B", "C"], 300),
+            "month": rng.choice(["2022-01", "2022-02"], 300),
+            "codes": [
+                list(rng.choice(["x", "y", "z"], rng.integers(0, 3), replace=False))
+                for _ in range(300)
+            ],
+        }
+    )
+    whole = code_table(rows, ["site", "month"], ["x", "y", "z"], {})
+    total = None
+    for piece in (rows.iloc[:100], rows.iloc[100:250], rows.iloc[250:]):
+        total = add_counts(total, counts_of(piece, ["site", "month"]))
+    pd.testing.assert_frame_equal(code_table(total, ["site", "month"], ["x", "y", "z"], {}), whole)
+    overall = code_table(rows, [], ["x", "y", "z"], {})
+    assert list(overall["rows"]) == [300] * 3
+    assert list(overall["count"]) == [sum("xyz"[j] in c for c in rows["codes"]) for j in range(3)]
+
+
+def test_sampling_over_partitions_draws_the_same_rows_as_in_memory():
+    from caseframe.batch.sample import sample_parts
+
+    rows = pd.DataFrame(
+        {"id": [str(i) for i in range(90)], "codes": [["a"], ["b"], []] * 30, "text": ["t"] * 90}
+    )
+    pieces = [rows.iloc[:40], rows.iloc[40:41], rows.iloc[41:]]
+    split = sample_parts(lambda i, cols: pieces[i][cols], 3, ["id", "text", "codes"], 7, seed=5)
+    whole = stratified_sample(rows, 7, seed=5)
+    assert split["id"].tolist() == whole["id"].tolist()
+    assert sorted(Counter(split["stratum"]).values()) == [2, 2, 3]

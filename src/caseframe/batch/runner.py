@@ -250,11 +250,8 @@ def collect(
     return totals
 
 
-def read_parts(out: Path, columns: Sequence[str] | None = None):
-    """The finished partitions' rows as one DataFrame (columns as asked)."""
-    import pandas as pd
-    import pyarrow.parquet as pq
-
+def part_names(out: Path) -> list[str]:
+    """The finished partitions, in order; an error if there are none."""
     names = sorted(finished(out))
     if not names:
         raise InvalidInput(
@@ -262,8 +259,16 @@ def read_parts(out: Path, columns: Sequence[str] | None = None):
             where=str(out),
             hint="run `caseframe batch suggest` into it first",
         )
+    return names
+
+
+def read_part(out: Path, name: str, columns: Sequence[str] | None = None):
+    """One finished partition's rows as a DataFrame (columns as asked, checked)."""
+    import pyarrow.parquet as pq
+
+    path = out / PARTS / f"{name}.parquet"
     if columns:
-        have = pq.read_schema(out / PARTS / f"{names[0]}.parquet").names
+        have = pq.read_schema(path).names
         missing = [c for c in columns if c not in have]
         if missing:
             raise InvalidInput(
@@ -271,10 +276,17 @@ def read_parts(out: Path, columns: Sequence[str] | None = None):
                 where=str(out),
                 hint="it has " + ", ".join(have),
             )
-    frames = [
-        pq.read_table(
-            out / PARTS / f"{n}.parquet", columns=list(columns) if columns else None
-        ).to_pandas()
-        for n in names
-    ]
-    return pd.concat(frames, ignore_index=True)
+    return pq.read_table(path, columns=list(columns) if columns else None).to_pandas()
+
+
+def iter_parts(out: Path, columns: Sequence[str] | None = None):
+    """Each finished partition's rows in turn: memory holds one partition at a time."""
+    for name in part_names(out):
+        yield read_part(out, name, columns)
+
+
+def read_parts(out: Path, columns: Sequence[str] | None = None):
+    """Every finished partition's rows as one DataFrame (for small outputs and tests)."""
+    import pandas as pd
+
+    return pd.concat(list(iter_parts(out, columns)), ignore_index=True)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MIN_F1 = 0.5
+ALL = "(all)"  # the one group when there are no --by columns
 Z95 = 1.959964
 
 
@@ -38,17 +39,8 @@ def wilson(count, n, z: float = Z95):
     return centre - half, centre + half
 
 
-def code_table(
-    rows: pd.DataFrame,
-    by: Sequence[str],
-    codes: Sequence[str],
-    cv: dict[str, dict[str, Any]],
-    min_f1: float = MIN_F1,
-) -> pd.DataFrame:
-    """The long table: one row per group and code (codes never given in a group count 0)."""
-    import numpy as np
-    import pandas as pd
-
+def counts_of(rows: pd.DataFrame, by: Sequence[str]) -> tuple[pd.Series, pd.Series]:
+    """(rows per group, rows per group and code) of one piece of output; pieces add up."""
     missing = [c for c in by if c not in rows.columns]
     if missing:
         raise InvalidInput(
@@ -56,16 +48,39 @@ def code_table(
             hint="carry it through with `batch suggest --keep COLUMN`; the output has "
             + ", ".join(c for c in rows.columns if c not in ("codes", "scores")),
         )
-    by = list(by)
-    keys = rows[by].astype(str) if by else pd.DataFrame(index=rows.index)
-    if by:
-        sizes = keys.value_counts(sort=False).rename("rows").reset_index()
-    else:
-        sizes = pd.DataFrame({"rows": [len(rows)]})
-    exploded = keys.assign(code=rows["codes"]).explode("code").dropna(subset=["code"])
-    counts = exploded.groupby([*by, "code"], sort=False).size().rename("count").reset_index()
-    grid = sizes.merge(pd.DataFrame({"code": list(codes)}), how="cross")
-    table = grid.merge(counts, on=[*by, "code"], how="left").fillna({"count": 0})
+    keys = rows[list(by)].astype(str) if by else rows[[]].assign(**{ALL: ALL})
+    names = list(keys.columns)
+    sizes = keys.value_counts(sort=False).rename("rows")
+    exploded = keys.assign(code=rows["codes"].to_numpy()).explode("code").dropna(subset=["code"])
+    counts = exploded.groupby([*names, "code"], sort=False).size().rename("count")
+    return sizes, counts
+
+
+def add_counts(
+    total: tuple[pd.Series, pd.Series] | None, piece: tuple[pd.Series, pd.Series]
+) -> tuple[pd.Series, pd.Series]:
+    if total is None:
+        return piece
+    return total[0].add(piece[0], fill_value=0), total[1].add(piece[1], fill_value=0)
+
+
+def code_table(
+    rows: pd.DataFrame | tuple[pd.Series, pd.Series],
+    by: Sequence[str],
+    codes: Sequence[str],
+    cv: dict[str, dict[str, Any]],
+    min_f1: float = MIN_F1,
+) -> pd.DataFrame:
+    """The long table: one row per group and code (codes never given in a group count 0).
+    `rows` is batch output, or the summed `counts_of` of its pieces."""
+    import numpy as np
+    import pandas as pd
+
+    sizes, counts = counts_of(rows, by) if isinstance(rows, pd.DataFrame) else rows
+    keys = list(by) or [ALL]
+    grid = sizes.astype(int).reset_index().merge(pd.DataFrame({"code": list(codes)}), how="cross")
+    found = counts.astype(int).reset_index()
+    table = grid.merge(found, on=[*keys, "code"], how="left").fillna({"count": 0})
     table["count"] = table["count"].astype(int)
     table["share"] = table["count"] / table["rows"]
     table["share_low"], table["share_high"] = wilson(table["count"], table["rows"])
@@ -76,7 +91,11 @@ def code_table(
     table["corrected_share"] = corrected.where(table["cv_recall"] > 0).clip(upper=1.0)
     table["low_f1"] = np.where(table["cv_f1"].fillna(0) < min_f1, "yes", "")
     order = {c: i for i, c in enumerate(codes)}
-    table = table.sort_values([*by, "code"], key=lambda s: s.map(order) if s.name == "code" else s)
+    table = table.sort_values(
+        [*keys, "code"], key=lambda s: s.map(order) if s.name == "code" else s
+    )
+    if not by:
+        table = table.drop(columns=[ALL])
     return table.reset_index(drop=True)
 
 

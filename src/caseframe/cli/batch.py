@@ -415,7 +415,7 @@ def batch_summarise(
     """Counts and shares of each code per group, with the model's cross-validated figures
     (low-F1 codes marked): an XLSX workbook and an HTML page of small multiples over time."""
     from caseframe.batch import charts, summary
-    from caseframe.batch.runner import manifest_of, read_parts
+    from caseframe.batch.runner import iter_parts, manifest_of
     from caseframe.interop.tables import write_xlsx
     from caseframe.util.atomic import atomic_write
 
@@ -428,12 +428,15 @@ def batch_summarise(
         )
     groups = _split(by) or []
     model = manifest["settings"]["model"]
-    rows = read_parts(folder, [*groups, "codes"] if groups else ["codes"])
+    counts = None
+    for piece in iter_parts(folder, [*groups, "codes"]):  # one partition in memory at a time
+        counts = summary.add_counts(counts, summary.counts_of(piece, groups))
     per_cv = (model.get("cv") or {}).get("per_code", {})
-    table = summary.code_table(rows, groups, model["codes"], per_cv, min_f1)
+    table = summary.code_table(counts, groups, model["codes"], per_cv, min_f1)
     per_code = summary.overall(table, groups)
+    n_rows = int(counts[0].sum())
     info = {
-        "rows": len(rows),
+        "rows": n_rows,
         "model_version": model["id"],
         "method": model["method"],
         "cv folds": (model.get("cv") or {}).get("folds", "none"),
@@ -455,7 +458,7 @@ def batch_summarise(
     low = per_code[per_code["low_f1"] == "yes"]["code"].tolist()
     if low:
         warn(f"{len(low)} codes have a cross-validated F1 below {min_f1}: {', '.join(low[:8])}")
-    done(f"Wrote {xlsx} and {html} ({len(rows):,} rows, {len(table):,} group × code rows).")
+    done(f"Wrote {xlsx} and {html} ({n_rows:,} rows, {len(table):,} group × code rows).")
 
 
 # --------------------------------------------------------------------------- import
@@ -475,8 +478,8 @@ def batch_import(
 ) -> None:
     """Bring a stratified sample of a batch run into the project as pending suggestions, for
     human review with `caseframe suggest review` (the quality check of the run)."""
-    from caseframe.batch.runner import manifest_of, read_parts
-    from caseframe.batch.sample import stratified_sample
+    from caseframe.batch.runner import manifest_of, part_names, read_part
+    from caseframe.batch.sample import sample_parts
 
     manifest = manifest_of(folder)
     if not manifest or manifest.get("kind") != "suggest":
@@ -486,8 +489,15 @@ def batch_import(
             hint="give the --out folder of a batch suggest run",
         )
     groups = _split(by) or []
-    rows = read_parts(folder, ["id", "text", "codes", "scores", *groups])
-    picked = stratified_sample(rows, sample, groups, seed)
+    names = part_names(folder)
+    picked = sample_parts(
+        lambda i, columns: read_part(folder, names[i], columns),
+        len(names),
+        ["id", "text", "codes", "scores"],
+        sample,
+        groups,
+        seed,
+    )
     model = manifest["settings"]["model"]
     result = open_project(ctx).import_batch_sample(picked, model["method"], model["id"], name=name)
     if as_json:
