@@ -91,7 +91,7 @@ def _peak_rss_mib() -> float:
 def measure(data: Path, model_path: Path, workers: int, rows: int | None, out: Path) -> dict:
     from caseframe.batch import inputs, runner
     from caseframe.batch.cluster import connect
-    from caseframe.batch.suggest_run import suggest_partition
+    from caseframe.batch.suggest_run import run_settings, suggest_partition
     from caseframe.suggest.modelfile import load_model
 
     loaded = load_model(model_path, KEY)
@@ -106,13 +106,7 @@ def measure(data: Path, model_path: Path, workers: int, rows: int | None, out: P
         parts = kept
     folder = out / f"run-{workers}w"
     shutil.rmtree(folder, ignore_errors=True)
-    settings = {
-        "text_column": "text",
-        "id_column": "id",
-        "keep": ["site", "month"],
-        "keep_text": False,
-        "model_version": loaded.model_id,
-    }
+    settings = run_settings(loaded, "text", "id", ["site", "month"], keep_text=False)
     todo, _ = runner.prepare(folder, "suggest", parts, [], settings, resume=False)
     with connect(workers) as client:
         client.run(lambda: None)  # workers up before the clock starts

@@ -31,8 +31,9 @@ table { border-collapse: collapse; font-size: .85rem; }
 td, th { border-bottom: 1px solid #ddd; padding: .2rem .6rem; text-align: left; }
 </style></head><body>
 <h1>{{ title }}</h1>
-<p>{{ rows }} coded rows by model {{ model }}; grouped by {{ by }}.
-Black: all groups with a 95 % interval; thin lines: {{ lines_of }}.
+<p>{{ '{:,}'.format(rows) }} coded rows by model {{ model }}; grouped by {{ by }}.
+Black: all groups with a 95 % interval; thin lines: {{ lines_of }}
+{% for g, c in colours.items() %}<span style="color:{{ c }}">■ {{ g }}</span> {% endfor %}.
 Codes marked <span style="color:#a40000">low F1</span> have a cross-validated F1 below
 {{ min_f1 }} and are drawn dashed: read their trends with care.</p>
 <div class="grid">
@@ -56,8 +57,25 @@ def _svg(fig) -> str:
     return text[text.index("<svg") :]
 
 
-def small_multiple(table: pd.DataFrame, code: str, by: Sequence[str], low: bool) -> str:
+def line_groups(table: pd.DataFrame, by: Sequence[str]) -> dict[str, str]:
+    """Values of the first --by column drawn as thin lines, with their colours (or none)."""
+    if len(by) < 2:
+        return {}
+    groups = sorted(table[by[0]].astype(str).unique())
+    if len(groups) > MAX_LINES:
+        return {}
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    palette = colormaps["tab10"]
+    return {g: to_hex(palette(i)) for i, g in enumerate(groups)}
+
+
+def small_multiple(
+    table: pd.DataFrame, code: str, by: Sequence[str], low: bool, colours: dict[str, str]
+) -> str:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
 
     time_col = by[-1]
     mine = table[table["code"] == code]
@@ -66,20 +84,17 @@ def small_multiple(table: pd.DataFrame, code: str, by: Sequence[str], low: bool)
     fig = Figure(figsize=(3.2, 1.9))
     ax = fig.add_subplot()
     style = "--" if low else "-"
-    if len(by) >= 2:
-        groups = mine[by[0]].unique()
-        if len(groups) <= MAX_LINES:
-            position = {t: i for i, t in enumerate(total.index)}
-            for g in groups:
-                line = mine[mine[by[0]] == g].sort_values(time_col)
-                ax.plot(
-                    [position[t] for t in line[time_col]],
-                    line["share"],
-                    style,
-                    linewidth=0.8,
-                    alpha=0.6,
-                    label=str(g),
-                )
+    position = {t: i for i, t in enumerate(total.index)}
+    for g, colour in colours.items():
+        line = mine[mine[by[0]].astype(str) == g].sort_values(time_col)
+        ax.plot(
+            [position[t] for t in line[time_col]],
+            line["share"],
+            style,
+            color=colour,
+            linewidth=0.8,
+            alpha=0.7,
+        )
     from caseframe.batch.summary import wilson
 
     share = total["count"] / total["rows"]
@@ -91,7 +106,7 @@ def small_multiple(table: pd.DataFrame, code: str, by: Sequence[str], low: bool)
     step = max(1, len(labels) // 6)
     ax.set_xticks(list(x)[::step], labels[::step], fontsize=6, rotation=45)
     ax.tick_params(axis="y", labelsize=6)
-    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return _svg(fig)
@@ -107,13 +122,14 @@ def page(
 ) -> str:
     from jinja2 import Environment
 
+    colours = line_groups(table, by)
     charts = []
     for row in per_code.itertuples(index=False):
         low = row.low_f1 == "yes"
         f1 = "—" if row.cv_f1 != row.cv_f1 else f"{row.cv_f1:.2f}"
-        svg = small_multiple(table, row.code, by, low) if by else ""
+        svg = small_multiple(table, row.code, by, low, colours) if by else ""
         charts.append({"code": row.code, "count": row.count, "low": low, "f1": f1, "svg": svg})
-    lines_of = f"one per {by[0]}" if len(by) >= 2 else "none"
+    lines_of = f"one per {by[0]}:" if colours else "none"
     env = Environment(autoescape=True)
     return env.from_string(PAGE).render(
         title=info.get("title", "Codes over time"),
@@ -121,6 +137,7 @@ def page(
         model=info.get("model_version"),
         by=", ".join(by) or "nothing",
         lines_of=lines_of,
+        colours=colours,
         min_f1=min_f1,
         charts=charts,
         about=about,

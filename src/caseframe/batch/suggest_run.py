@@ -16,8 +16,33 @@ from caseframe.batch.runner import write_partition
 
 if TYPE_CHECKING:
     from caseframe.suggest.base import SuggestionMethod
+    from caseframe.suggest.modelfile import ModelFile
 
 RESERVED = ("id", "text", "codes", "scores", "model_version")
+
+
+def run_settings(
+    model: ModelFile,
+    text_column: str,
+    id_column: str | None,
+    keep: list[str],
+    keep_text: bool = True,
+) -> dict[str, Any]:
+    """What a suggest run records in its manifest (and checks on --resume): the columns, and
+    the model's id, method, codes and cross-validated figures for `batch summarise`."""
+    return {
+        "text_column": text_column,
+        "id_column": id_column,
+        "keep": keep,
+        "keep_text": keep_text,
+        "model_version": model.model_id,
+        "model": {
+            "id": model.model_id,
+            "method": model.header["method"],
+            "codes": model.codes,
+            "cv": model.header.get("cv", {}),
+        },
+    }
 
 
 def suggest_partition(

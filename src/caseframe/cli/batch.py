@@ -274,18 +274,12 @@ def batch_suggest(
 ) -> None:
     """Suggest codes for every row of large CSV/Parquet files, partition by partition on Dask;
     one Parquet file per partition under --out (id, codes, scores, model version)."""
-    from caseframe.batch.suggest_run import suggest_partition
+    from caseframe.batch.suggest_run import run_settings, suggest_partition
     from caseframe.suggest.modelfile import load_model, signing_key
 
     loaded = load_model(model, signing_key())
-    settings = _settings(inputs, text_column, id_column, _split(keep))
-    settings.update(keep_text=not drop_text, model_version=loaded.model_id)
-    settings["model"] = {
-        "id": loaded.model_id,
-        "method": loaded.header["method"],
-        "codes": loaded.codes,
-        "cv": loaded.header.get("cv", {}),
-    }
+    columns = _settings(inputs, text_column, id_column, _split(keep))
+    settings = run_settings(loaded, text_column, id_column, columns["keep"], not drop_text)
     totals = _run(
         "suggest",
         inputs,
@@ -399,6 +393,21 @@ def _write_report(out: Path, result: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- summarise
 
 
+def _suggest_run(folder: Path) -> dict[str, Any]:
+    """The model block of a `batch suggest` output folder's manifest."""
+    from caseframe.batch.runner import manifest_of
+
+    manifest = manifest_of(folder) or {}
+    model = (manifest.get("settings") or {}).get("model")
+    if manifest.get("kind") != "suggest" or not model:
+        raise InvalidInput(
+            "not the output folder of `batch suggest`",
+            where=str(folder),
+            hint="give the --out folder of a batch suggest run",
+        )
+    return model
+
+
 @batch_app.command("summarise")
 def batch_summarise(
     folder: Path = typer.Argument(..., help="The output folder of `batch suggest`."),
@@ -415,19 +424,12 @@ def batch_summarise(
     """Counts and shares of each code per group, with the model's cross-validated figures
     (low-F1 codes marked): an XLSX workbook and an HTML page of small multiples over time."""
     from caseframe.batch import charts, summary
-    from caseframe.batch.runner import iter_parts, manifest_of
+    from caseframe.batch.runner import iter_parts
     from caseframe.interop.tables import write_xlsx
     from caseframe.util.atomic import atomic_write
 
-    manifest = manifest_of(folder)
-    if not manifest or manifest.get("kind") != "suggest":
-        raise InvalidInput(
-            "not the output folder of `batch suggest`",
-            where=str(folder),
-            hint="give the --out folder of a batch suggest run",
-        )
+    model = _suggest_run(folder)
     groups = _split(by) or []
-    model = manifest["settings"]["model"]
     counts = None
     for piece in iter_parts(folder, [*groups, "codes"]):  # one partition in memory at a time
         counts = summary.add_counts(counts, summary.counts_of(piece, groups))
@@ -456,7 +458,12 @@ def batch_summarise(
         print_json({"xlsx": str(xlsx), "html": str(html), "codes": per_code})
         return
     low = per_code[per_code["low_f1"] == "yes"]["code"].tolist()
-    if low:
+    if not per_cv:
+        warn(
+            "the model has no cross-validated figures (trained with --folds 0): "
+            "every code is marked"
+        )
+    elif low:
         warn(f"{len(low)} codes have a cross-validated F1 below {min_f1}: {', '.join(low[:8])}")
     done(f"Wrote {xlsx} and {html} ({n_rows:,} rows, {len(table):,} group × code rows).")
 
@@ -478,16 +485,10 @@ def batch_import(
 ) -> None:
     """Bring a stratified sample of a batch run into the project as pending suggestions, for
     human review with `caseframe suggest review` (the quality check of the run)."""
-    from caseframe.batch.runner import manifest_of, part_names, read_part
+    from caseframe.batch.runner import part_names, read_part
     from caseframe.batch.sample import sample_parts
 
-    manifest = manifest_of(folder)
-    if not manifest or manifest.get("kind") != "suggest":
-        raise InvalidInput(
-            "not the output folder of `batch suggest`",
-            where=str(folder),
-            hint="give the --out folder of a batch suggest run",
-        )
+    model = _suggest_run(folder)
     groups = _split(by) or []
     names = part_names(folder)
     picked = sample_parts(
@@ -498,7 +499,6 @@ def batch_import(
         groups,
         seed,
     )
-    model = manifest["settings"]["model"]
     result = open_project(ctx).import_batch_sample(picked, model["method"], model["id"], name=name)
     if as_json:
         print_json(result)
