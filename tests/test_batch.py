@@ -331,3 +331,16 @@ def test_pseudonyms_agree_across_workers_and_runs_and_the_key_stays_out(
     assert not first["text"].str.contains("Omar|Haddad|Anna Berg|Lena Holm").any()
     report = pd.read_csv(outs[0] / "report.csv").set_index("category")["replaced"]
     assert report["person"] >= 180 and report["email"] >= 60
+
+
+def test_workers_and_scheduler_together_are_refused_before_anything_is_written(
+    trained, rows, tmp_path, capsys
+):
+    out = tmp_path / "never"
+    code = run(
+        ["batch", "suggest", str(rows[0]), "--text-column", "text", "--model", str(trained)]
+        + ["--out", str(out), "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"]
+    )
+    assert code == 1
+    assert "give --workers or --scheduler, not both" in capsys.readouterr().err
+    assert not out.exists()

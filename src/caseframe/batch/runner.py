@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,11 @@ def prepare(
     inputs: list[dict[str, Any]],
     settings: dict[str, Any],
     resume: bool,
+    *,
+    write: bool = True,
 ) -> tuple[list[Partition], int]:
-    """Create or check the output folder; returns (partitions to do, partitions already done)."""
+    """Check the output folder and, with `write`, create it with its manifest; returns
+    (partitions to do, partitions already done)."""
     manifest = {
         "kind": kind,
         "inputs": inputs,
@@ -68,8 +72,10 @@ def prepare(
                 where=str(out),
                 hint="choose a new or empty folder",
             )
-        (out / PARTS).mkdir(parents=True, exist_ok=True)
-        atomic_write(out / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+        if write:
+            (out / PARTS).mkdir(parents=True, exist_ok=True)
+            text = json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
+            atomic_write(out / MANIFEST, text)
         return list(parts), 0
     if not resume:
         raise Conflict(
@@ -194,16 +200,19 @@ def execute(
     parts = inp.plan(paths, partition_rows or inp.ROWS)
     needed = [settings["text_column"], settings.get("id_column"), *settings.get("keep", ())]
     inp.check_columns(parts, needed)
-    todo, done = prepare(out, kind, parts, inp.fingerprint(paths), settings, resume)
-    if on_start:
-        on_start(len(todo), done, sum(p.rows for p in todo))
-    start = time.perf_counter()
-    if todo:
-        with connect(workers, scheduler) as client:
+    fingerprint = inp.fingerprint(paths)
+    # every user error (folder, options, scheduler) is found before anything is written
+    todo, done = prepare(out, kind, parts, fingerprint, settings, resume, write=False)
+    ran: list[dict[str, Any]] = []
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(workers, scheduler)) if todo else None
+        todo, done = prepare(out, kind, parts, fingerprint, settings, resume)
+        if on_start:
+            on_start(len(todo), done, sum(p.rows for p in todo))
+        start = time.perf_counter()
+        if todo:
             ran = run(client, kind, todo, task, shared, out, settings, on_done)
-    else:
-        ran = []
-    elapsed = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
     this_run = {
         "skipped_partitions": done,
         "ran_partitions": len(ran),
