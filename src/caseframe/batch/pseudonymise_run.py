@@ -24,6 +24,7 @@ the output folder. Changing the key file's passphrase changes the salt and so th
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import secrets
@@ -229,3 +230,18 @@ def check_patterns(names: list[str] | None) -> bool | list[str]:
             f"unknown pattern {', '.join(unknown)}", hint=f"use {', '.join(PATTERN_NAMES)}"
         )
     return names
+
+
+def secret_id(secret: bytes) -> str:
+    """A public fingerprint of the secret, so a resumed run can check it has the same key."""
+    return hashlib.sha256(b"caseframe pseudonym key id\0" + secret).hexdigest()[:16]
+
+
+def write_report(out: Path, result: dict[str, Any]) -> Path:
+    """report.csv: replacements per category (counts only, never a value)."""
+    import pandas as pd
+
+    from caseframe.interop.tables import write_csv
+
+    frame = pd.DataFrame(list(result["categories"].items()), columns=["category", "replaced"])
+    return write_csv(frame, Path(out) / "report.csv")

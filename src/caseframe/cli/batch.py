@@ -332,8 +332,10 @@ def batch_pseudonymise(
     from caseframe.batch.pseudonymise_run import (
         check_patterns,
         pseudonymise_partition,
+        secret_id,
         setup_from_key,
         totals,
+        write_report,
     )
     from caseframe.cli.privacy import key_path, passphrase
 
@@ -347,7 +349,7 @@ def batch_pseudonymise(
     setup = setup_from_key(path, passphrase(), check_patterns(_split(patterns)), ner)
     # other columns are copied as they are, so none unless named: they may identify people too
     settings = _settings(inputs, text_column, id_column, _split(keep) or [])
-    settings.update(patterns=setup.patterns, ner=ner, key_id=_key_id(setup.secret))
+    settings.update(patterns=setup.patterns, ner=ner, key_id=secret_id(setup.secret))
     result = _run(
         "pseudonymise",
         inputs,
@@ -361,7 +363,7 @@ def batch_pseudonymise(
         partition_rows,
         extra=totals,
     )
-    _write_report(out, result)
+    write_report(out, result)
     if as_json:
         print_json(result)
         return
@@ -375,37 +377,7 @@ def batch_pseudonymise(
     done(_summary_line(result, out) + f" {result['rows_changed']:,} rows changed.")
 
 
-def _key_id(secret: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(b"caseframe pseudonym key id\0" + secret).hexdigest()[:16]
-
-
-def _write_report(out: Path, result: dict[str, Any]) -> None:
-    import pandas as pd
-
-    from caseframe.interop.tables import write_csv
-
-    frame = pd.DataFrame(list(result["categories"].items()), columns=["category", "replaced"])
-    write_csv(frame, out / "report.csv")
-
-
 # --------------------------------------------------------------------------- summarise
-
-
-def _suggest_run(folder: Path) -> dict[str, Any]:
-    """The model block of a `batch suggest` output folder's manifest."""
-    from caseframe.batch.runner import manifest_of
-
-    manifest = manifest_of(folder) or {}
-    model = (manifest.get("settings") or {}).get("model")
-    if manifest.get("kind") != "suggest" or not model:
-        raise InvalidInput(
-            "not the output folder of `batch suggest`",
-            where=str(folder),
-            hint="give the --out folder of a batch suggest run",
-        )
-    return model
 
 
 @batch_app.command("summarise")
@@ -423,49 +395,24 @@ def batch_summarise(
 ) -> None:
     """Counts and shares of each code per group, with the model's cross-validated figures
     (low-F1 codes marked): an XLSX workbook and an HTML page of small multiples over time."""
-    from caseframe.batch import charts, summary
-    from caseframe.batch.runner import iter_parts
-    from caseframe.interop.tables import write_xlsx
-    from caseframe.util.atomic import atomic_write
+    from caseframe.batch.outputs import write_summary
 
-    model = _suggest_run(folder)
-    groups = _split(by) or []
-    counts = None
-    for piece in iter_parts(folder, [*groups, "codes"]):  # one partition in memory at a time
-        counts = summary.add_counts(counts, summary.counts_of(piece, groups))
-    per_cv = (model.get("cv") or {}).get("per_code", {})
-    table = summary.code_table(counts, groups, model["codes"], per_cv, min_f1)
-    per_code = summary.overall(table, groups)
-    n_rows = int(counts[0].sum())
-    info = {
-        "rows": n_rows,
-        "model_version": model["id"],
-        "method": model["method"],
-        "cv folds": (model.get("cv") or {}).get("folds", "none"),
-        "min_f1": min_f1,
-        "by": ", ".join(groups) or "nothing",
-    }
-    xlsx = xlsx or folder / "summary.xlsx"
-    html = html or folder / "summary.html"
-    write_xlsx(
-        {"by group": table, "codes": per_code, "about": summary.about_frame(info)},
-        xlsx,
-        freeze_header=True,
-    )
-    page = charts.page(table, per_code, groups, info, summary.ABOUT, min_f1)
-    atomic_write(html, page)
+    result = write_summary(folder, _split(by) or [], min_f1, xlsx, html)
     if as_json:
-        print_json({"xlsx": str(xlsx), "html": str(html), "codes": per_code})
+        print_json(result)
         return
-    low = per_code[per_code["low_f1"] == "yes"]["code"].tolist()
-    if not per_cv:
+    if not result.has_cv:
         warn(
             "the model has no cross-validated figures (trained with --folds 0): "
             "every code is marked"
         )
-    elif low:
-        warn(f"{len(low)} codes have a cross-validated F1 below {min_f1}: {', '.join(low[:8])}")
-    done(f"Wrote {xlsx} and {html} ({n_rows:,} rows, {len(table):,} group × code rows).")
+    elif result.low_f1:
+        shown = ", ".join(result.low_f1[:8])
+        warn(f"{len(result.low_f1)} codes have a cross-validated F1 below {min_f1}: {shown}")
+    done(
+        f"Wrote {result.xlsx} and {result.html} ({result.rows:,} rows, "
+        f"{result.table_rows:,} group × code rows)."
+    )
 
 
 # --------------------------------------------------------------------------- import
@@ -485,20 +432,10 @@ def batch_import(
 ) -> None:
     """Bring a stratified sample of a batch run into the project as pending suggestions, for
     human review with `caseframe suggest review` (the quality check of the run)."""
-    from caseframe.batch.runner import part_names, read_part
-    from caseframe.batch.sample import sample_parts
+    from caseframe.batch.outputs import review_sample, suggest_model
 
-    model = _suggest_run(folder)
-    groups = _split(by) or []
-    names = part_names(folder)
-    picked = sample_parts(
-        lambda i, columns: read_part(folder, names[i], columns),
-        len(names),
-        ["id", "text", "codes", "scores"],
-        sample,
-        groups,
-        seed,
-    )
+    model = suggest_model(folder)
+    picked = review_sample(folder, sample, _split(by) or [], seed)
     result = open_project(ctx).import_batch_sample(picked, model["method"], model["id"], name=name)
     if as_json:
         print_json(result)
