@@ -18,6 +18,7 @@ from caseframe.api.analysis import AnalysisMixin
 from caseframe.api.assessments import AssessmentsMixin
 from caseframe.api.audit import AuditMixin
 from caseframe.api.base import default_actor
+from caseframe.api.batch import BatchMixin
 from caseframe.api.cases import CasesMixin
 from caseframe.api.codes import CodesMixin
 from caseframe.api.codings import CodingsMixin
@@ -56,6 +57,7 @@ class Project(
     UsersMixin,
     AuditMixin,
     TranscribeMixin,
+    BatchMixin,
 ):
     """One study and its store. `actor` is who the changes made through it are audited as
     (default: $CASEFRAME_ACTOR or the operating-system user); a write method's own `actor`

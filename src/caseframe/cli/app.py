@@ -90,7 +90,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "command: `caseframe consensus build --help`.",
     ),
     "suggest": (
-        ("suggest",),
+        ("batch", "suggest"),
         "Machine coding suggestions: run a method, review its suggestions, pick units to code.",
     ),
     "assess": (
@@ -111,6 +111,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "users": (("web",), "Users of the web workspace and their roles."),
     "audit": (("audit",), "List the audit log, newest first."),
+    "batch": (
+        ("batch",),
+        "Batch work on Dask over large comment files: suggest, pseudonymise, summarise, "
+        "import a sample for review (extra 'cluster').",
+    ),
     "bench": (("suggest",), "Benchmarks on your own data."),
 }
 
