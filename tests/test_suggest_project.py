@@ -375,8 +375,9 @@ def test_analyses_ignore_suggestions_unless_asked(example_copy):
     pd.testing.assert_frame_equal(project.matrix("respondent", "categories"), matrix)
     with_machine = project.quotes_frame(category, include_machine=True)
     assert len(with_machine) == len(quotes) + run.per_code[category]
-    # agreement counts human coders only: the one human coder is not enough on her own
-    with pytest.raises(InvalidInput, match="only one human coder"):
+    # agreement counts independent human coders only: the machine coder is never counted
+    # unless named, and the example's consensus coder is not independent
+    with pytest.raises(InvalidInput, match="no independent human coder"):
         project.agreement()
     asked = project.agreement(
         coders=["Grim et al. (consensus)", "suggest:definitions"],
