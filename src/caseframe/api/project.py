@@ -11,8 +11,6 @@ import json
 import os
 from pathlib import Path
 
-from sqlalchemy import select
-
 from caseframe.api.agreement import AgreementMixin
 from caseframe.api.analysis import AnalysisMixin
 from caseframe.api.assessments import AssessmentsMixin
@@ -32,8 +30,8 @@ from caseframe.api.suggest import SuggestMixin
 from caseframe.api.transcribe import TranscribeMixin
 from caseframe.api.users import UsersMixin
 from caseframe.errors import Conflict, InvalidInput, NotFound
-from caseframe.store import schema as t
-from caseframe.store.core import Store, new_guid, now
+from caseframe.store.core import Store
+from caseframe.store.queries import project as project_q
 
 CONFIG_NAME = "caseframe.json"
 SQLITE_NAME = "project.sqlite"
@@ -162,7 +160,7 @@ class Project(
     @property
     def name(self) -> str:
         with self.store.read() as conn:
-            return conn.scalar(select(t.project.c.name)) or self.config.get("name", "")
+            return project_q.name(conn) or self.config.get("name", "")
 
     def _seed(self, name: str) -> None:
         """The project row and the built-in frameworks (not audited: nobody acted yet)."""
@@ -170,17 +168,6 @@ class Project(
         from caseframe.store.queries import frameworks
 
         with self.store.transaction() as conn:
-            stamp = now()
-            conn.execute(
-                t.project.insert().values(
-                    id=1,
-                    name=name,
-                    description="",
-                    settings={},
-                    guid=new_guid(),
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-            )
+            project_q.insert(conn, name)
             for fw in builtin_frameworks():
                 frameworks.insert(conn, fw)
