@@ -20,6 +20,7 @@ from caseframe.cli import (  # noqa: F401  (each module registers its commands)
     privacy,
     project,
     refi,
+    search,
     suggest,
     transcribe,
     web,
