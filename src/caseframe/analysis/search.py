@@ -22,14 +22,15 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class Term:
-    """One word or phrase of a query; with `prefix`, its last word may continue."""
+    """One word or phrase of a query; with `prefix`, its last word may continue (the hit is
+    the whole word)."""
 
     words: tuple[str, ...]
     prefix: bool = False
 
     def pattern(self) -> str:
         body = r"\W+".join(re.escape(w) for w in self.words)
-        return r"(?<!\w)" + body + ("" if self.prefix else r"(?!\w)")
+        return r"(?<!\w)" + body + (r"\w*" if self.prefix else r"(?!\w)")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 function pattern(term) {
   const body = term.words.map(escape).join(`[^${W}]+`);
-  return `(?<![${W}])${body}` + (term.prefix ? "" : `(?![${W}])`);
+  return `(?<![${W}])${body}` + (term.prefix ? `[${W}]*` : `(?![${W}])`);
 }
 
 // For a text, a function from UTF-16 index to code point index.
