@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from workspace_support import (
     axe_script,
     axe_violations,

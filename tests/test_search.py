@@ -35,7 +35,7 @@ def pdpilot(project, shared):
     return project
 
 
-# -- the query language (pure) --------------------------------------------------------------------
+# -- the query language (pure) ---------------------------------------------------------------------
 
 
 def test_parse_query_words_phrases_prefixes():
@@ -76,7 +76,7 @@ def test_context_stays_inside_its_turn_and_on_one_line():
     assert before == "Participant: we use " and after == " plots daily at work."
 
 
-# -- on real transcripts --------------------------------------------------------------------------
+# -- on real transcripts ---------------------------------------------------------------------------
 
 
 def test_search_finds_every_occurrence_with_offsets_speaker_and_context(pdpilot):
@@ -101,7 +101,8 @@ def test_search_finds_every_occurrence_with_offsets_speaker_and_context(pdpilot)
     order = [h.document for h in result.hits]
     assert order == sorted(order, key=lambda n: int(n[1:-4]))
     assert all(
-        a.start < b.start for a, b in zip(result.hits, result.hits[1:], strict=False)
+        a.start < b.start
+        for a, b in zip(result.hits, result.hits[1:], strict=False)
         if a.document == b.document
     )
 
@@ -116,7 +117,7 @@ def test_search_limit_document_filter_and_phrase(pdpilot):
     assert pdpilot.search("zzzqqq").hits == []
 
 
-# -- the index is kept in step ----------------------------------------------------------------------
+# -- the index is kept in step ---------------------------------------------------------------------
 
 
 def test_search_objects_exist_at_the_head_revision(project):
@@ -172,7 +173,7 @@ def test_imports_and_pseudonymisation_update_the_index(project, tmp_path):
     assert {"manager", "a3", "ringer"} <= terms
 
 
-# -- code every hit -------------------------------------------------------------------------------------
+# -- code every hit --------------------------------------------------------------------------------
 
 
 def test_code_all_hits_in_one_audited_transaction(pdpilot):
@@ -204,9 +205,7 @@ def test_code_all_hits_by_turn_codes_each_turn_once(pdpilot):
     spans = set(zip(coded["start"], coded["end"], strict=True))
     assert spans <= turns and len(spans) == len(done.created)
     holding = {(t.start, t.end) for t in doc.turns if "plots" in doc.text[t.start : t.end].lower()}
-    assert spans == {
-        s for s in holding if re.search(r"\bplots\b", doc.text[s[0] : s[1]], re.I)
-    }
+    assert spans == {s for s in holding if re.search(r"\bplots\b", doc.text[s[0] : s[1]], re.I)}
 
 
 def test_code_all_hits_rolls_back_on_an_unknown_code(pdpilot):
@@ -216,7 +215,7 @@ def test_code_all_hits_rolls_back_on_an_unknown_code(pdpilot):
     assert len(pdpilot.codings_frame()) == before
 
 
-# -- the CLI ---------------------------------------------------------------------------------------------
+# -- the CLI ---------------------------------------------------------------------------------------
 
 
 def test_cli_search_json_and_errors(pdpilot, capsys):
@@ -238,7 +237,7 @@ def test_cli_search_json_and_errors(pdpilot, capsys):
     assert len(pdpilot.codings_frame(codes=["Trust"])) == pdpilot.search("trust").total
 
 
-# -- PostgreSQL gives the same answers --------------------------------------------------------------------
+# -- PostgreSQL gives the same answers -------------------------------------------------------------
 
 
 def test_postgresql_search_matches_sqlite(pdpilot, shared, pg_database, tmp_path):

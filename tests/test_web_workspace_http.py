@@ -60,9 +60,7 @@ def test_overview_sorts_naturally_filters_and_folds_long_notes(study):
     # filter by a case attribute, and by text
     municipal = clients["vera"].get("/", params={"setting": "municipal social psychiatry"}).text
     frame = project.cases_frame().set_index("key")
-    expected = [
-        n for n in names if frame.loc[n[:-4], "setting"] == "municipal social psychiatry"
-    ]
+    expected = [n for n in names if frame.loc[n[:-4], "setting"] == "municipal social psychiatry"]
     assert _document_names(municipal) == expected and 0 < len(expected) < len(names)
     assert f"Documents ({len(expected)} of {len(names)})" in municipal
     assert _document_names(clients["vera"].get("/", params={"q": "b1"}).text) == [

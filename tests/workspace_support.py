@@ -106,7 +106,7 @@ def axe_script() -> Path:
         if done.returncode != 0 or not path.is_file():
             if os.environ.get("CI"):
                 pytest.fail(f"axe-core did not install: {done.stderr.strip()[-500:]}")
-            pytest.skip(f"axe-core is not installed (bash scripts/setup-web-tests.sh): {done.stderr}")
+            pytest.skip(f"axe-core is not installed (scripts/setup-web-tests.sh): {done.stderr}")
     return path
 
 

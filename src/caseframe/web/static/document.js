@@ -50,9 +50,10 @@ function buildBlocks() {
   const len = ws.cps.length;
   let at = 0, number = 0;
   const gap = (s, e) => {
-    // paragraph numbers and blank lines between turns: the turn number in the margin says it
+    // paragraph and page numbers ("12", "4/7") and blank lines between turns: the turn number
+    // in the margin takes their place
     const text = ws.cps.slice(s, e).join("");
-    if (!/^[\s\d.]*$/u.test(text)) out.push({ start: s, body: s, end: e, speaker: null });
+    if (!/^[\s\d./]*$/u.test(text)) out.push({ start: s, body: s, end: e, speaker: null });
   };
   for (const t of [...ws.doc.turns].sort((a, b) => a.start - b.start)) {
     if (t.start > at) gap(at, t.start);
@@ -313,15 +314,20 @@ function selectRange(start, end) {
 }
 
 function turnElements() {
-  return [...$("transcript").querySelectorAll(".turn")];
+  // speaker turns; in a document without any, its passages
+  const all = [...$("transcript").querySelectorAll(".turn")];
+  const turns = all.filter((t) => !t.classList.contains("plain"));
+  return turns.length ? turns : all;
 }
 
 function moveTurn(step) {
   const turns = turnElements();
   if (!turns.length) return;
-  ws.turn = Math.max(0, Math.min(turns.length - 1, (ws.turn < 0 && step < 0 ? turns.length : ws.turn) + step));
-  turns.forEach((t, i) => t.classList.toggle("current", i === ws.turn));
-  turns[ws.turn].scrollIntoView({ block: "nearest" });
+  const at = turns.findIndex((t) => t.classList.contains("current"));
+  const next = Math.max(0, Math.min(turns.length - 1, (at < 0 && step < 0 ? turns.length : at) + step));
+  turns.forEach((t, i) => t.classList.toggle("current", i === next));
+  ws.turn = ws.blocks.findIndex((b) => b.start === +turns[next].dataset.start);
+  turns[next].scrollIntoView({ block: "nearest" });
   window.getSelection()?.removeAllRanges();
 }
 

@@ -34,6 +34,7 @@ export function prepare(codes) {
       keywords: comps.flatMap((x) => x.keywords || []).map(lower),
       text: lower([c.description, ...comps.map((x) => x.definition)].join(" ")),
       definition: c.description || comps.map((x) => x.definition).filter(Boolean)[0] || "",
+      comps: comps.map((x) => ({ comp: x, key: lower(x.key), text: lower([x.name, x.definition, ...(x.keywords || [])].join(" ")) })),
     };
   });
 }
@@ -70,7 +71,11 @@ export function rank(entries, filter, recent) {
     if (score) scored.push([score + (recency.get(e.code.id) || 0), e]);
   }
   scored.sort((a, b) => b[0] - a[0] || a[1].path.localeCompare(b[1].path));
-  return scored.map(([, e]) => e);
+  // the framework component that matched (by id, or by its name, definition, keywords)
+  return scored.map(([, e]) => ({
+    ...e,
+    matched: (e.comps.find((x) => words.includes(x.key)) || e.comps.find((x) => words.every((w) => x.text.includes(w) || x.key.startsWith(w))))?.comp,
+  }));
 }
 
 export function renderItems(list, items, active, recent, onChoose) {
@@ -87,7 +92,8 @@ export function renderItems(list, items, active, recent, onChoose) {
       keys ? el("span", { class: "keys" }, keys) : null,
       recentSet.has(c.id) ? el("span", { class: "recent" }, "recent") : null),
     el("span", { class: "path" }, c.path),
-    e.definition ? el("span", { class: "definition" }, e.definition) : null);
+    e.matched ? el("span", { class: "definition component" }, el("b", {}, `${e.matched.key} ${e.matched.name}: `), e.matched.definition) : null,
+    e.definition && (!e.matched || e.definition !== e.matched.definition) ? el("span", { class: "definition" }, e.definition) : null);
     li.addEventListener("click", () => onChoose(i, false));
     li.addEventListener("dblclick", () => onChoose(i, true));
     return li;
