@@ -97,12 +97,15 @@ function renderTranscript() {
   const cuts = [...cutSet].sort((a, b) => a - b);
   const coding = sweep(shown), suggested = sweep(sugs), hitAt = sweep(hits), breakAt = sweep(breaks);
   const selected = ws.selected;
+  const labelled = blocksWithCodedLabels([...shown, ...sugs]);
   let k = 0;
   const frag = document.createDocumentFragment();
   ws.blocks.forEach((b, index) => {
     const text = el("div", { class: "turn-text" });
-    while (k < cuts.length && cuts[k] <= b.body) k++;
-    let s = b.body;
+    // the "Dan:" label is left out of the text unless a coding or suggestion takes it in
+    const from = labelled.has(index) ? b.start : b.body;
+    while (k < cuts.length && cuts[k] <= from) k++;
+    let s = from;
     while (s < b.end) {
       const e = k < cuts.length && cuts[k] < b.end ? cuts[k++] : b.end;
       const seg = el("span", { class: "seg", dataset: { s, e } }, ws.cps.slice(s, e).join(""));
@@ -142,6 +145,20 @@ function renderTranscript() {
   });
   root.replaceChildren(frag);
   scheduleStripes();
+}
+
+function blocksWithCodedLabels(items) {
+  // indexes of the blocks whose speaker label [start, body) some item overlaps
+  const out = new Set();
+  const starts = ws.blocks.map((b) => b.start);
+  for (const c of items) {
+    let i = Math.max(0, starts.findLastIndex((x) => x <= c.start));
+    for (; i < ws.blocks.length && ws.blocks[i].start < c.end; i++) {
+      const b = ws.blocks[i];
+      if (b.body > b.start && c.start < b.body && c.end > b.start) out.add(i);
+    }
+  }
+  return out;
 }
 
 let stripesFrame = 0;
