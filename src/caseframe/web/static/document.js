@@ -7,6 +7,8 @@ import { api, el, flash, me, typing } from "./common.js";
 import { codePointIndex, findHits, parseQuery } from "./find.js";
 import { loadRecent, prepare, rank, recentKey, renderItems, useCode } from "./picker.js";
 import { drawStripes } from "./stripes.js";
+import { drawText, textBlocks } from "./transcript.js";
+import { Memos } from "./memos.js";
 import { History } from "./undo.js";
 
 // 12 colours told apart at a glance; a coder keeps theirs on every page (chosen by coder id)
@@ -18,9 +20,10 @@ const ws = {
   doc: null, cps: [], blocks: [], breaks: [], codings: [], coders: [], coderIds: {}, codes: [],
   entries: [], hidden: new Set(), pending: null, focus: null, selected: null, editing: null,
   suggestions: [], showSuggestions: true, sugFocus: null, fresh: new Set(), known: null,
-  hits: [], hit: -1, turn: -1, pick: -1, pickItems: [], memoCode: null,
+  hits: [], hit: -1, turn: -1, pick: -1, pickItems: [],
 };
 const history = new History(updateUndoButtons);
+let memos = null; // Memos, once the document is known
 const canCode = () => ["coder", "owner"].includes(me().role);
 
 // -- colours --------------------------------------------------------------------------------------
@@ -36,129 +39,18 @@ export function coderColour(name) {
   return PALETTE[(Number.isInteger(id) ? id - 1 : hash(name)) % PALETTE.length];
 }
 
-// -- the text as blocks: speaker turns, and what lies between them -------------------------------
-
-function prefixLength(start, end, speaker) {
-  // "Dan: Okay." shows as "Dan" in the speaker column and "Okay." as the text
-  const head = ws.cps.slice(start, Math.min(end, start + speaker.length + 40)).join("");
-  const m = head.match(new RegExp("^\\s*" + speaker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "\\s*:\\s*", "iu"));
-  return m ? Array.from(m[0]).length : 0;
-}
-
-function buildBlocks() {
-  const out = [];
-  const len = ws.cps.length;
-  let at = 0, number = 0;
-  const gap = (s, e) => {
-    // paragraph and page numbers ("12", "4/7") and blank lines between turns: the turn number
-    // in the margin takes their place
-    const text = ws.cps.slice(s, e).join("");
-    if (!/^[\s\d./]*$/u.test(text)) out.push({ start: s, body: s, end: e, speaker: null });
-  };
-  for (const t of [...ws.doc.turns].sort((a, b) => a.start - b.start)) {
-    if (t.start > at) gap(at, t.start);
-    const s = Math.max(at, t.start);
-    if (t.end > s) {
-      const body = Math.min(t.end, s + prefixLength(s, t.end, t.speaker));
-      out.push({ start: s, body, end: t.end, speaker: t.speaker, number: ++number });
-    }
-    at = Math.max(at, t.end);
-  }
-  if (at < len) gap(at, len);
-  ws.blocks = out;
-  // blank lines inside a block become visible breaks; single newlines flow as spaces
-  const toCp = codePointIndex(ws.doc.text);
-  ws.breaks = [...ws.doc.text.matchAll(/\n[ \t]*\n\s*/g)].map((m) => [toCp(m.index), toCp(m.index + m[0].length)]);
-}
-
-// -- rendering -------------------------------------------------------------------------------------
+// -- rendering (transcript.js draws the text) ---------------------------------------------------
 
 const visibleCodings = () => ws.codings.filter((c) => !ws.hidden.has(c.coder));
 const visibleSuggestions = () => (ws.showSuggestions ? ws.suggestions : []);
 
-function sweep(items) {
-  // walk sorted items along increasing offsets; covering(s) gives those over [s, next cut)
-  const sorted = [...items].sort((a, b) => a.start - b.start);
-  let next = 0, active = [];
-  return (s) => {
-    while (next < sorted.length && sorted[next].start <= s) active.push(sorted[next++]);
-    active = active.filter((c) => c.end > s);
-    return active;
-  };
+function buildBlocks() {
+  Object.assign(ws, textBlocks(ws.doc, ws.cps));
 }
 
 function renderTranscript() {
-  const root = $("transcript");
-  const shown = visibleCodings(), sugs = visibleSuggestions();
-  const hits = ws.hits.map(([start, end], i) => ({ start, end, i }));
-  const breaks = ws.breaks.map(([start, end]) => ({ start, end }));
-  const cutSet = new Set();
-  for (const c of [...shown, ...sugs, ...hits, ...breaks]) { cutSet.add(c.start); cutSet.add(c.end); }
-  const cuts = [...cutSet].sort((a, b) => a - b);
-  const coding = sweep(shown), suggested = sweep(sugs), hitAt = sweep(hits), breakAt = sweep(breaks);
-  const selected = ws.selected;
-  const labelled = blocksWithCodedLabels([...shown, ...sugs]);
-  let k = 0;
-  const frag = document.createDocumentFragment();
-  ws.blocks.forEach((b, index) => {
-    const text = el("div", { class: "turn-text" });
-    // the "Dan:" label is left out of the text unless a coding or suggestion takes it in
-    const from = labelled.has(index) ? b.start : b.body;
-    while (k < cuts.length && cuts[k] <= from) k++;
-    let s = from;
-    while (s < b.end) {
-      const e = k < cuts.length && cuts[k] < b.end ? cuts[k++] : b.end;
-      const seg = el("span", { class: "seg", dataset: { s, e } }, ws.cps.slice(s, e).join(""));
-      const over = coding(s), sug = suggested(s), hit = hitAt(s);
-      const titles = [];
-      if (breakAt(s).length) seg.classList.add("br");
-      if (sug.length) {
-        seg.classList.add("sug"); // machine suggestions: a dashed outline, never a coder's colour
-        seg.dataset.suggestions = sug.map((c) => c.id).join(" ");
-        titles.push(...sug.map((c) => `suggested: ${c.code} (${fmtScore(c.score)})`));
-      }
-      if (over.length) {
-        const colours = [...new Set(over.map((c) => coderColour(c.coder)))];
-        seg.classList.add("hl");
-        seg.dataset.codings = over.map((c) => c.id).join(" ");
-        titles.unshift(...over.map((c) => `${c.code} (${c.coder})`));
-        seg.style.backgroundColor = colours[0] + "55";
-        if (colours.length > 1) {
-          const stops = colours.map((col, n) => `${col}55 ${(n * 100) / colours.length}% ${((n + 1) * 100) / colours.length}%`);
-          seg.style.backgroundImage = `linear-gradient(180deg, ${stops.join(", ")})`;
-        }
-        if (selected !== null && over.some((c) => c.id === selected)) seg.classList.add("selected");
-      }
-      if (hit.length) seg.classList.add("hit", ...(hit[0].i === ws.hit ? ["current"] : []));
-      if (titles.length) seg.title = titles.join("\n");
-      text.append(seg);
-      s = e;
-    }
-    const turn = el("div", { class: b.speaker ? "turn" : "turn plain", dataset: { start: b.start, end: b.end } });
-    if (b.speaker) {
-      turn.append(el("span", { class: "turn-no", "aria-hidden": "true" }, b.number),
-        el("span", { class: "speaker" }, b.speaker));
-      if (index === ws.turn) turn.classList.add("current");
-    }
-    turn.append(text);
-    frag.append(turn);
-  });
-  root.replaceChildren(frag);
+  $("transcript").replaceChildren(drawText(ws, visibleCodings(), visibleSuggestions(), coderColour));
   scheduleStripes();
-}
-
-function blocksWithCodedLabels(items) {
-  // indexes of the blocks whose speaker label [start, body) some item overlaps
-  const out = new Set();
-  const starts = ws.blocks.map((b) => b.start);
-  for (const c of items) {
-    let i = Math.max(0, starts.findLastIndex((x) => x <= c.start));
-    for (; i < ws.blocks.length && ws.blocks[i].start < c.end; i++) {
-      const b = ws.blocks[i];
-      if (b.body > b.start && c.start < b.body && c.end > b.start) out.add(i);
-    }
-  }
-  return out;
 }
 
 let stripesFrame = 0;
@@ -363,7 +255,7 @@ function selectCoding(id, scroll) {
   renderTranscript();
   renderCodingList();
   if (c) {
-    showCodeMemos(c.code_id, c.code);
+    memos.showCode(c.code_id, c.code);
     if (scroll) $("transcript").querySelector(`span.seg.selected`)?.scrollIntoView({ block: "center" });
   }
 }
@@ -404,7 +296,7 @@ async function undoOrRedo(how) {
   try {
     const action = await history[how]();
     if (!action) { flash(how === "undo" ? "Nothing to undo." : "Nothing to redo.", "ok"); return; }
-    await Promise.all([loadCodings(), loadMemos()]);
+    await Promise.all([loadCodings(), memos.load()]);
     renderAll();
     flash(`${how === "undo" ? "Undone" : "Redone"}: ${action.label}.`, "ok");
   } catch (err) {
@@ -535,75 +427,6 @@ async function removeCoding(c) {
   }
 }
 
-// -- memos on the document and on the selected coding's code ---------------------------------------
-
-function memoItem(m) {
-  const li = el("li", { dataset: { memo: m.id } },
-    m.title ? el("b", {}, m.title) : null,
-    el("span", { class: "memo-text" }, m.text),
-    el("span", { class: "meta" }, m.author || ""));
-  if (canCode() && m.author === me().user) {
-    li.append(el("span", { class: "actions" },
-      el("button", { type: "button", class: "delete-memo", onclick: () => removeMemo(m) }, "Delete")));
-  }
-  return li;
-}
-
-async function loadMemos() {
-  const docs = await api("GET", `/api/memos?target_type=document&target_id=${ws.doc.id}`);
-  $("doc-memos").replaceChildren(...(docs.length ? docs.map(memoItem) : [el("li", { class: "note" }, "No memo yet.")]));
-  if (ws.memoCode) {
-    const codes = await api("GET", `/api/memos?target_type=code&target_id=${ws.memoCode.id}`);
-    $("code-memo-list").replaceChildren(...(codes.length ? codes.map(memoItem) : [el("li", { class: "note" }, "No memo on this code yet.")]));
-  }
-}
-
-function showCodeMemos(codeId, name) {
-  ws.memoCode = { id: codeId, name };
-  $("code-memos").hidden = false;
-  $("code-memos-title").textContent = `On the code ${name}`;
-  loadMemos().catch((err) => flash(err.message));
-}
-
-async function addMemo(targetType, targetId, textarea, label) {
-  const text = textarea.value.trim();
-  if (!text) { flash("Write the memo first."); textarea.focus(); return; }
-  const body = { target_type: targetType, target_id: targetId, text };
-  try {
-    const memo = await api("POST", "/api/memos", body);
-    textarea.value = "";
-    const ref = history.ref(`memo-${memo.id}`);
-    ref.memo = memo.id;
-    history.push({
-      label: `memo on ${label}`,
-      undo: async () => { await api("DELETE", `/api/memos/${ref.memo}`); },
-      redo: async () => { ref.memo = (await api("POST", "/api/memos", body)).id; },
-    });
-    await loadMemos();
-    flash("Memo saved.", "ok");
-  } catch (err) {
-    flash(err.message);
-  }
-}
-
-async function removeMemo(m) {
-  const body = { target_type: m.target_type, target_id: m.target_id, text: m.text, title: m.title || null };
-  try {
-    const ref = history.ref(`memo-${m.id}`);
-    ref.memo = ref.memo || m.id;
-    await api("DELETE", `/api/memos/${ref.memo}`);
-    history.push({
-      label: "deletion of a memo",
-      undo: async () => { ref.memo = (await api("POST", "/api/memos", body)).id; },
-      redo: async () => { await api("DELETE", `/api/memos/${ref.memo}`); },
-    });
-    await loadMemos();
-    flash("Memo deleted; Ctrl+Z brings it back.", "ok");
-  } catch (err) {
-    flash(err.message);
-  }
-}
-
 // -- find in the document -------------------------------------------------------------------------
 
 let findTimer = 0;
@@ -698,8 +521,7 @@ function bind() {
   $("editor-cancel").addEventListener("click", () => $("editor").close());
   $("undo")?.addEventListener("click", () => undoOrRedo("undo"));
   $("redo")?.addEventListener("click", () => undoOrRedo("redo"));
-  $("doc-memo-add")?.addEventListener("click", () => addMemo("document", ws.doc.id, $("doc-memo-text"), "the document"));
-  $("code-memo-add")?.addEventListener("click", () => ws.memoCode && addMemo("code", ws.memoCode.id, $("code-memo-text"), `the code ${ws.memoCode.name}`));
+  memos.bind();
   $("transcript").addEventListener("click", (e) => {
     const seg = e.target.closest("span.hl, span.sug");
     if (!seg || !window.getSelection().isCollapsed) return;
@@ -753,7 +575,8 @@ export async function initDocument() {
   });
   $("doc-cases").textContent = cases.join(" · ");
   buildBlocks();
-  await Promise.all([loadCodings(), loadSuggestions(), loadMemos()]);
+  memos = new Memos(ws.doc.id, history, canCode);
+  await Promise.all([loadCodings(), loadSuggestions(), memos.load()]);
   const params = new URLSearchParams(location.search);
   if (params.get("q")) {
     $("find").value = params.get("q");
