@@ -248,6 +248,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--big", type=Path, help="a project made by bench/generate_project.py")
     ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--only", help="comma-separated words: time only pages whose name has one")
+    ap.add_argument("--skip-browser", action="store_true")
     ap.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
@@ -265,6 +267,9 @@ def main() -> None:
         for label, root in projects.items():
             project = Project.open(root)
             pages = pages_of(project)
+            if args.only:
+                words = args.only.split(",")
+                pages = {n: p for n, p in pages.items() if any(w in n for w in words)}
             size = (len(project.documents_frame()), len(project.codings_frame()))
             project.close()
             proc, base = start_server(root)
@@ -276,14 +281,16 @@ def main() -> None:
             results[label] = {"documents": size[0], "codings": size[1], "pages": timed}
             report(f"{label}: {size[0]} documents, {size[1]} codings", timed)
 
-        root, doc, words = long_transcript_project(tmp)
-        proc, base = start_server(root)
-        try:
-            drawn = browser_drawn(base, doc, args.repeats)
-        finally:
-            proc.terminate()
-            proc.wait()
-        results["long transcript"] = {"words": words, "codings": 500, "browser": drawn}
+        drawn = None
+        if not args.skip_browser:
+            root, doc, words = long_transcript_project(tmp)
+            proc, base = start_server(root)
+            try:
+                drawn = browser_drawn(base, doc, args.repeats)
+            finally:
+                proc.terminate()
+                proc.wait()
+            results["long transcript"] = {"words": words, "codings": 500, "browser": drawn}
         if drawn:
             print(
                 f"\nChromium, {words:,} words with 500 codings: drawn after "
@@ -291,6 +298,8 @@ def main() -> None:
                 f"{drawn['spans']:,} text spans, {drawn['stripes']} stripes"
             )
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.only or args.skip_browser:
+        return  # a partial run does not replace the full figures
     (OUT / "web_pages.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"\nHow: {results['how']}\nWritten: {OUT / 'web_pages.json'}")
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 HIT_LIMIT = 500
 KEY_FIELDS = ("document_id", "start", "end", "code_id", "coder_id")
-READ_CHUNK = 50  # documents whose texts are read at a time
+READ_CHUNK = 10  # documents whose texts are read at a time
 Unit = Literal["hit", "turn"]
 
 

@@ -17,6 +17,8 @@ router = APIRouter()
 CASE_COLUMNS = ("key", "label", "kind", "parent", "path", "depth")
 FILTER_CHOICES = 40  # an attribute with more distinct values than this gets no select
 FILTER_VALUE = 80  # nor one whose values are long (a note)
+PAGE_SIZE = 100  # documents per overview page
+CASES_SHOWN = 150  # more cases than this are listed on request (?cases=all)
 
 
 def _render(request: Request, name: str, user: User, **values):
@@ -47,13 +49,19 @@ def _matches(doc: dict[str, Any], text: str, chosen: dict[str, str], attributes)
     return all(part in haystack for part in text.casefold().split())
 
 
+def _rows(frame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts with None for missing values (faster than `records` for the
+    thousands of rows of a large project's overview)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 @router.get("/")
-def overview(request: Request, user: User = Depends(viewer)):
+def overview(request: Request, user: User = Depends(viewer), page: int = 1):
     project = request.app.state.web.project
-    cases = records(project.cases_frame())
+    cases = _rows(project.cases_frame())
     attributes = [a for a in (cases[0] if cases else {}) if a not in CASE_COLUMNS]
     by_key = {row["key"]: row for row in cases}
-    documents = sorted(records(project.documents_frame()), key=lambda d: natural_key(d["name"]))
+    documents = sorted(_rows(project.documents_frame()), key=lambda d: natural_key(d["name"]))
     for doc in documents:
         keys = [k.strip() for k in (doc["cases"] or "").split(",") if k.strip()]
         doc["case_rows"] = [by_key[k] for k in keys if k in by_key]
@@ -62,13 +70,21 @@ def overview(request: Request, user: User = Depends(viewer)):
     text = params.get("q", "").strip()
     chosen = {a: params[a] for a in filters if params.get(a)}
     shown = [d for d in documents if _matches(d, text, chosen, attributes)]
+    pages = max(1, -(-len(shown) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    query = {"q": text, **chosen} if text else dict(chosen)
     return _render(
         request,
         "index.html",
         user,
-        documents=shown,
+        documents=shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        matching=len(shown),
         document_total=len(documents),
-        cases=cases,
+        page=page,
+        pages=pages,
+        query=query,
+        cases=cases if len(cases) <= CASES_SHOWN or params.get("cases") == "all" else [],
+        case_total=len(cases),
         attributes=attributes,
         filters=filters,
         chosen=chosen,
