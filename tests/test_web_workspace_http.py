@@ -152,3 +152,21 @@ def test_document_page_has_the_tools_and_no_inline_script(study):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)  # CSP: scripts from files only
     viewer = clients["vera"].get("/documents/1").text
     assert 'id="undo"' not in viewer and 'id="doc-memo-text"' not in viewer
+
+
+def test_a_large_overview_comes_in_pages_and_lists_cases_on_request(study, monkeypatch):
+    from caseframe.web.routes import pages
+
+    project, clients = study
+    monkeypatch.setattr(pages, "PAGE_SIZE", 5)
+    monkeypatch.setattr(pages, "CASES_SHOWN", 3)
+    everything = sorted(project.documents_frame()["name"], key=lambda n: (n[0], int(n[1:-4])))
+    first = clients["vera"].get("/").text
+    assert _document_names(first) == everything[:5]
+    assert 'href="/?page=2"' in first and "Show the" in first and 'id="cases"' not in first
+    third = clients["vera"].get("/", params={"page": 3}).text
+    assert _document_names(third) == everything[10:15]
+    filtered = clients["vera"].get("/", params={"q": "txt", "page": 2}).text
+    assert _document_names(filtered) == everything[5:10]
+    assert 'href="/?q=txt&amp;page=1"' in filtered  # the filter stays on every page
+    assert 'id="cases"' in clients["vera"].get("/", params={"cases": "all"}).text
