@@ -45,7 +45,9 @@ def browser():
 
 
 def expect(locator):
-    return playwright_api().expect(locator)
+    api = playwright_api()
+    api.expect.set_options(timeout=20_000)  # an upper bound under load, never a wait
+    return api.expect(locator)
 
 
 def rgb(hex_colour: str) -> str:
@@ -240,6 +242,7 @@ def test_keyboard_codes_a_turn_edits_strength_deletes_and_undoes(browser, server
     assert coded["code"] == first and turn_text.rstrip().endswith(coded["text"])
     assert coded["start"] > turn.start  # the speaker's "Participant:" is not coded
     assert not coded["text"].startswith(turn.speaker)
+    expect(page.locator("#stripes .stripe")).to_have_count(1)  # the page has it too
     # ] selects it, e edits it (strength needs a valence), Delete deletes, Ctrl+Z restores
     page.keyboard.press("]")
     expect(page.locator("#codings li.selected")).to_have_count(1)
