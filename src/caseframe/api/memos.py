@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from caseframe.api.base import ProjectBase
-from caseframe.errors import InvalidInput, NotFound
+from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.model import Memo
 from caseframe.store.lookup import case_row, code_row, document_row
 from caseframe.store.queries import memos as q
@@ -46,6 +46,15 @@ def target_id(conn: Connection, target_type: str, target: str | int | None) -> i
     return int(target)
 
 
+def _required(conn: Connection, memo_id: int, author: str | None = None) -> Memo:
+    memo = q.get(conn, memo_id)
+    if memo is None:
+        raise NotFound(f"unknown memo {memo_id}")
+    if author is not None and memo.author != author:
+        raise Conflict(f"memo {memo_id} was written by someone else", hint="change only yours")
+    return memo
+
+
 class MemosMixin(ProjectBase):
     def add_memo(
         self,
@@ -65,6 +74,38 @@ class MemosMixin(ProjectBase):
             )
             w.audit("add", "memo", memo.id, None, memo)
         return Memo(memo.id, memo.target_type, memo.target_id, memo.text, memo.author, memo.title)
+
+    def memo(self, memo_id: int) -> Memo:
+        with self.store.read() as conn:
+            return _required(conn, memo_id)
+
+    def update_memo(
+        self,
+        memo_id: int,
+        text: str,
+        title: str | None = None,
+        *,
+        author: str | None = None,
+        actor: str | None = None,
+    ) -> Memo:
+        """New text (and title) of a memo; with `author`, only that author's own memo."""
+        if not text.strip():
+            raise InvalidInput("empty memo", hint="write the memo's text, or delete the memo")
+        with self.writing(actor) as w:
+            before = _required(w.conn, memo_id, author)
+            q.update(w.conn, memo_id, text, title)
+            after = _required(w.conn, memo_id)
+            w.audit("update", "memo", memo_id, before, after)
+        return after
+
+    def delete_memo(
+        self, memo_id: int, *, author: str | None = None, actor: str | None = None
+    ) -> None:
+        """Delete a memo; with `author`, only that author's own memo."""
+        with self.writing(actor) as w:
+            before = _required(w.conn, memo_id, author)
+            q.delete_one(w.conn, memo_id)
+            w.audit("delete", "memo", memo_id, before, None)
 
     def memos_frame(
         self, target_type: str | None = None, target: str | int | None = None

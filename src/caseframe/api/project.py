@@ -26,6 +26,7 @@ from caseframe.api.frameworks import FrameworksMixin
 from caseframe.api.memos import MemosMixin
 from caseframe.api.privacy import PrivacyMixin
 from caseframe.api.refi import RefiMixin
+from caseframe.api.search import SearchMixin
 from caseframe.api.suggest import SuggestMixin
 from caseframe.api.transcribe import TranscribeMixin
 from caseframe.api.users import UsersMixin
@@ -56,6 +57,7 @@ class Project(
     AuditMixin,
     TranscribeMixin,
     BatchMixin,
+    SearchMixin,
 ):
     """One study and its store. `actor` is who the changes made through it are audited as
     (default: $CASEFRAME_ACTOR or the operating-system user); a write method's own `actor`

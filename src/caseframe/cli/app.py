@@ -110,6 +110,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Start the web workspace for a project (on 127.0.0.1 unless told otherwise).",
     ),
     "users": (("web",), "Users of the web workspace and their roles."),
+    "search": (
+        ("search",),
+        "Search the documents' texts (case-insensitive; offsets are Unicode code points).",
+    ),
     "audit": (("audit",), "List the audit log, newest first."),
     "batch": (
         ("batch",),

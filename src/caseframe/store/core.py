@@ -65,11 +65,16 @@ class Store:
 
         SQLite: checkpoint and truncate the write-ahead log, VACUUM (every page is rewritten, so
         free pages holding old text are gone), truncate the log again; pooled connections are
-        then closed so none keeps an old page. PostgreSQL: VACUUM FULL of the project's tables,
+        then closed so none keeps an old page; the full-text index is merged first, so no
+        segment keeps a word of an old text. PostgreSQL: VACUUM FULL of the project's tables,
         outside a transaction (VACUUM refuses to run inside one); the server's own WAL archive
         and backups are beyond caseframe's reach.
         """
         if self.dialect == "sqlite":
+            from caseframe.store.queries import search
+
+            with self.transaction() as conn:
+                search.purge_deleted(conn)  # words of old texts leave the full-text index
             raw = self.engine.raw_connection()
             try:
                 cursor = raw.cursor()

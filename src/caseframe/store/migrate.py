@@ -65,13 +65,20 @@ def current_revision(engine: Engine, where: str | None = None) -> str | None:
     return rows[0] if rows else None
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the store to the newest schema, in one transaction."""
-    from alembic import command
+def alembic_config():
+    """Alembic's configuration for our migrations (imports Alembic: only to create or upgrade)."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the store to the newest schema, in one transaction."""
+    from alembic import command
+
+    cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -121,11 +121,13 @@ def create_app(
         media,
         pages,
         profiles,
+        search,
         suggestions,
     )
 
     for module in (login, pages, api, analysis, admin, profiles, agreement, suggestions, media):
         app.include_router(module.router)
+    app.include_router(search.router)  # search across the project
     app.include_router(consensus.router)  # the consensus meeting (agreement)
     _error_handlers(app)
     app.add_middleware(Guard, max_body=max_body, max_upload=max_upload)

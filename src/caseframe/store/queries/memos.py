@@ -61,3 +61,24 @@ def load(
         Memo(r.id, r.target_type, r.target_id, r.text, r.author, r.title, r.guid)
         for r in conn.execute(query)
     ]
+
+
+def get(conn: Connection, memo_id: int) -> Memo | None:
+    r = conn.execute(select(t.memos).where(t.memos.c.id == memo_id)).first()
+    return (
+        None
+        if r is None
+        else Memo(r.id, r.target_type, r.target_id, r.text, r.author, r.title, r.guid)
+    )
+
+
+def update(conn: Connection, memo_id: int, text: str, title: str | None) -> None:
+    conn.execute(
+        t.memos.update()
+        .where(t.memos.c.id == memo_id)
+        .values(text=text, title=title, updated_at=now())
+    )
+
+
+def delete_one(conn: Connection, memo_id: int) -> None:
+    conn.execute(t.memos.delete().where(t.memos.c.id == memo_id))

@@ -112,7 +112,12 @@ def document_codings(doc_id: int, request: Request, user: User = Depends(viewer)
     rows = records(frame)
     for row in rows:
         row["mine"] = row["coder"] == user.name
-    return {"codings": rows, "coders": sorted({r["coder"] for r in rows} | {user.name})}
+    names = sorted({r["coder"] for r in rows} | {user.name})
+    # a coder's colour comes from their id, the same on every page of the project
+    ids = {r["name"]: r["id"] for r in records(project.coders_frame())}
+    if user.coder_id is not None:
+        ids.setdefault(user.name, user.coder_id)
+    return {"codings": rows, "coders": names, "coder_ids": {n: ids.get(n) for n in names}}
 
 
 # -- codings ------------------------------------------------------------------------------------
@@ -183,6 +188,8 @@ def memos(
     target_id: str | None = None,
     user: User = Depends(viewer),
 ):
+    if target_id is not None and target_id.isdigit() and target_type in ("code", "document"):
+        target_id = int(target_id)  # the pages name codes and documents by id
     return records(_web(request).project.memos_frame(target_type, target_id))
 
 
@@ -200,12 +207,65 @@ def add_memo(body: MemoIn, request: Request, user: User = Depends(coder)):
     return plain(memo)
 
 
+class MemoChange(Strict):
+    text: str = Field(..., max_length=100_000)
+    title: str | None = Field(None, max_length=300)
+
+
+@router.patch("/memos/{memo_id}")
+def update_memo(memo_id: int, body: MemoChange, request: Request, user: User = Depends(coder)):
+    """A coder changes only memos they wrote."""
+    project = _web(request).project
+    _own_memo(project, memo_id, user)
+    after = project.update_memo(memo_id, body.text, body.title, author=user.name, actor=user.name)
+    return plain(after)
+
+
+@router.delete("/memos/{memo_id}", status_code=204)
+def delete_memo(memo_id: int, request: Request, user: User = Depends(coder)):
+    project = _web(request).project
+    _own_memo(project, memo_id, user)
+    project.delete_memo(memo_id, author=user.name, actor=user.name)
+    return Response(status_code=204)
+
+
+def _own_memo(project, memo_id: int, user: User) -> None:
+    if project.memo(memo_id).author != user.name:  # 404 first for an unknown memo
+        raise Forbidden(f"memo {memo_id} was written by someone else; you can change only yours")
+
+
 # -- code tree ----------------------------------------------------------------------------------
 
 
 @router.get("/codes")
 def codes(request: Request, user: User = Depends(viewer)):
-    return records(_web(request).project.codes_frame())
+    """The code tree; each code with the framework components it is or maps to (key, name,
+    definition, keywords), which the code picker searches too."""
+    project = _web(request).project
+    components = {
+        f"{fw.key}:{c.key}": {
+            "ref": f"{fw.key}:{c.key}",
+            "key": c.key,
+            "name": c.name,
+            "definition": c.definition,
+            "keywords": list(c.keywords),
+        }
+        for fw in project.frameworks()
+        for c in fw.components
+    }
+    rows = records(project.codes_frame())
+    for row in rows:
+        refs = [row["component"]] if row["component"] else []
+        refs += [r.strip() for r in (row["maps_to"] or "").split(";") if r.strip()]
+        row["components"] = [components[r] for r in refs if r in components]
+    return rows
+
+
+@router.post("/frameworks/{key}/codes", status_code=201)
+def add_framework_codes(key: str, request: Request, user: User = Depends(owner)):
+    """Deductive codes for the framework's components (those not in the tree yet)."""
+    added = _web(request).project.add_framework_codes(key, actor=user.name)
+    return {"added": len(added), "codes": [plain(c) for c in added]}
 
 
 @router.get("/coders")
