@@ -121,8 +121,9 @@ def test_search_limit_document_filter_and_phrase(pdpilot):
 
 
 def test_search_objects_exist_at_the_head_revision(project):
+    expected = {FTS_TABLE, *FTS_TRIGGERS} if project.store.dialect == "sqlite" else {PG_INDEX}
     with project.store.read() as conn:
-        assert search_q.index_objects(conn) == {FTS_TABLE, *FTS_TRIGGERS}
+        assert search_q.index_objects(conn) == expected
 
 
 def test_upgrading_a_store_indexes_the_texts_it_already_holds(project, shared):
@@ -167,6 +168,8 @@ def test_imports_and_pseudonymisation_update_the_index(project, tmp_path):
     hits = project.search('"Manager A3"').hits
     new = project.document("one.txt").text
     assert hits and all(new[h.start : h.end] == "Manager A3" for h in hits)
+    if project.store.dialect != "sqlite":
+        return  # PostgreSQL's index is an expression over the text itself
     # the old words are gone from the index itself, not only hidden by the texts
     terms = _fts_terms(project.root / "project.sqlite")
     assert {"anna", "solgläntan", "lind"} & terms == set()
@@ -240,7 +243,9 @@ def test_cli_search_json_and_errors(pdpilot, capsys):
 # -- PostgreSQL gives the same answers -------------------------------------------------------------
 
 
-def test_postgresql_search_matches_sqlite(pdpilot, shared, pg_database, tmp_path):
+def test_postgresql_search_matches_sqlite(shared, pg_database, tmp_path):
+    pdpilot = Project.init(tmp_path / "lite")
+    _pdpilot(pdpilot, shared)
     pg = Project.init(tmp_path / "pg", db=pg_database)
     try:
         _pdpilot(pg, shared)
@@ -270,3 +275,4 @@ def test_postgresql_search_matches_sqlite(pdpilot, shared, pg_database, tmp_path
         assert [h.document for h in pg.search("zebrafinch").hits] == ["P1.txt"]
     finally:
         pg.close()
+        pdpilot.close()
