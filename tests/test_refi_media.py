@@ -213,7 +213,7 @@ def test_export_carries_the_recording_and_a_transcript_of_sync_points(project, t
     # needs both), and a sync point at each end of every timed passage
     (transcript,) = audio_source.findall(NS + "Transcript")
     assert transcript.get("plainTextPath") == text_source.get("plainTextPath")
-    assert transcript.get("creationDateTime") and transcript.get("name") == doc
+    assert transcript.get("creationDateTime") and transcript.get("name") == f"{doc}.txt"
     points = [
         (int(p.get("position")), int(p.get("timeStamp")))
         for p in transcript.findall(NS + "SyncPoint")
@@ -406,6 +406,24 @@ def test_another_tools_transcript_selections_and_sync_points_come_in(tmp_path):
     assert project.media(doc).mime_type == "audio/wav"
     assert result.added["recordings"] == 1
     project.close()
+
+
+def test_qc_refuses_any_audio_source_so_text_only_export_is_offered(tmp_path):
+    """qc 1.7.8 stops at the first source without a plainTextPath (it formats an Element as a
+    dict); export with media=False gives it every document and coding."""
+    from refi_peers import qc_available, qc_import
+
+    if not qc_available():
+        pytest.skip("qc (qualitative-coding 1.7.8) is not installed; see scripts/test")
+    project = Project.init(tmp_path / "p")
+    build(project, tmp_path)
+    with_audio, _ = project.export_qdpx(tmp_path / "audio.qdpx")
+    text_only, _ = project.export_qdpx(tmp_path / "text.qdpx", media=False)
+    project.close()
+    with pytest.raises(RuntimeError, match="element indices must be integers"):
+        qc_import(with_audio, tmp_path / "qc-audio")
+    kept = qc_import(text_only, tmp_path / "qc-text")
+    assert len(kept["documents"]) == 2 and len(kept["coded"]) == 3
 
 
 def test_a_recording_too_large_for_refi_keeps_its_timings(tmp_path, monkeypatch):

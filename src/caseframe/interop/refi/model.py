@@ -103,7 +103,6 @@ class RefiMedia:
     blocks: Callable[[], Iterator[bytes]] | None = None
     size: int | None = None
     transcript_guid: str | None = None
-    transcript_name: str | None = None
     sync_points: list[RefiSyncPoint] = field(default_factory=list)
     creating_user: str | None = None
     created: str | None = None

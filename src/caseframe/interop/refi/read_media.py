@@ -106,7 +106,6 @@ def _recording(reader: _ProjectReader, el: Element) -> RefiSource | None:
         guid=guid if joined else derived_guid("recording", guid_key(guid)),
         name=el.get("name") or None,
         transcript_guid=required(first, "guid", reader.at(first)),
-        transcript_name=first.get("name"),
         sync_points=list(points.values()),
         creating_user=reader.user_ref(el.get("creatingUser")),
         created=el.get("creationDateTime"),

@@ -561,11 +561,13 @@ class _ProjectXml:
             el.set("path", f"internal://{media.entry}")
         self.creator(el, media.creating_user, media.created)
         key = _g(source.guid)
+        # QualCoder's reader needs a name and a creation time on a transcript, and names the
+        # file it copies the text to after it
+        name = source.name if source.name.casefold().endswith(".txt") else f"{source.name}.txt"
         transcript = ET.SubElement(
-            el, q + "Transcript", guid=_g(media.transcript_guid or ""), name=_s(source.name)
+            el, q + "Transcript", guid=_g(media.transcript_guid or ""), name=_s(name)
         )
         transcript.set("plainTextPath", f"internal://{key}.txt")
-        # QualCoder's reader needs a creation time on a transcript
         self.creator(transcript, source.creating_user, source.created)
         length = len(source.text)
         for point in media.sync_points:
