@@ -228,12 +228,21 @@ def test_export_carries_the_recording_and_a_transcript_of_sync_points(project, t
     assert audio_source.findall(NS + "AudioSelection") == []
 
 
-def test_export_without_media_is_text_only(project, tmp_path):
+def test_export_without_media_is_text_only(tmp_path, capsys):
+    from caseframe.cli.main import run
+
+    project = Project.init(tmp_path / "p")
     build(project, tmp_path)
-    out, _ = project.export_qdpx(tmp_path / "text.qdpx", media=False)
+    project.close()
+    out = tmp_path / "text.qdpx"
+    assert run(["-p", str(tmp_path / "p"), "export", "qdpx", str(out), "--no-media"]) == 0
+    assert "nothing lost" in capsys.readouterr().out
     assert qde(out).find(f"{NS}Sources/{NS}AudioSource") is None
     with zipfile.ZipFile(out) as archive:
         assert all(n.endswith((".txt", ".qde", ".json")) for n in archive.namelist())
+    copy, result = Project.from_qdpx(out, tmp_path / "copy")
+    assert "recordings" not in result.added and copy.timeline("interview.wav").segments == []
+    copy.close()
 
 
 # -- import -----------------------------------------------------------------------------------
