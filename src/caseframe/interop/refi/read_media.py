@@ -153,6 +153,7 @@ def _transcript_selections(
     reader: _ProjectReader, transcript: Element, source: RefiSource, points: dict
 ) -> None:
     q = reader.q
+    added = False
     for el in reader.findall(transcript, "TranscriptSelection"):
         reader.handled.append(el)
         at = reader.at(el)
@@ -175,7 +176,9 @@ def _transcript_selections(
         reader.collect_note_refs(el, guid)
         selection.codings = [reader.coding(c) for c in reader.findall(el, "Coding")]
         source.selections.append(selection)
-    source.selections.sort(key=lambda s: (s.start, s.end))
+        added = True
+    if added:  # in text order among the text source's own
+        source.selections.sort(key=lambda s: (s.start, s.end))
 
 
 def _audio_selections(reader: _ProjectReader, el: Element) -> None:
