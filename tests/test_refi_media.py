@@ -72,7 +72,9 @@ def spans() -> list[tuple[int, int]]:
     return found
 
 
-def add_transcribed(project: Project, wav: Path, name: str = "interview.wav") -> str:
+def add_transcribed(
+    project: Project, wav: Path, name: str = "interview.wav", pseudonymised: bool = False
+) -> str:
     """Store a transcribed document as `transcribe` does: text, turns, units, timed passages,
     the recording (copied into media/ for SQLite, 1 MiB blocks for PostgreSQL)."""
     from caseframe.ingest import segment
@@ -96,7 +98,7 @@ def add_transcribed(project: Project, wav: Path, name: str = "interview.wav") ->
             content_hash=content_hash(TEXT),
             word_count=word_count(TEXT),
             source_path=str(wav),
-            pseudonymised=False,
+            pseudonymised=pseudonymised,
             meta={"transcription": {"language": "en", "duration_ms": SECONDS * 1000}},
         )
         mq.insert_turns(w.conn, doc_id, turns)
@@ -433,6 +435,19 @@ def test_qc_refuses_any_audio_source_so_text_only_export_is_offered(tmp_path):
         qc_import(with_audio, tmp_path / "qc-audio")
     kept = qc_import(text_only, tmp_path / "qc-text")
     assert len(kept["documents"]) == 2 and len(kept["coded"]) == 3
+
+
+def test_recordings_of_pseudonymised_documents_are_flagged(tmp_path):
+    """Names replaced after transcription are still spoken in the audio: the report says so."""
+    project = Project.init(tmp_path / "p")
+    wav = tmp_path / "a.wav"
+    make_wav(wav)
+    add_transcribed(project, wav, "Person 1.wav", pseudonymised=True)
+    _, report = project.export_qdpx(tmp_path / "a.qdpx")
+    assert [e.what for e in report.of_kind("warning")] == ["recordings of pseudonymised documents"]
+    _, report = project.export_qdpx(tmp_path / "b.qdpx", media=False)
+    assert report.is_empty
+    project.close()
 
 
 def test_a_recording_too_large_for_refi_keeps_its_timings(tmp_path, monkeypatch):

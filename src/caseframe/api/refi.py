@@ -90,10 +90,18 @@ class RefiMixin(ProjectBase):
         """Write the project as a REFI-QDA .qdpx archive (validated, written atomically);
         recordings of transcribed documents go in too unless media=False."""
         from caseframe.interop.refi import write_qdpx
+        from caseframe.interop.refi.media import pseudonymised_recordings
 
         out = _out_path(out, ".qdpx")
         with _gc_paused():
-            report = write_qdpx(self.refi_project(line_names=line_names, media=media), out)
+            refi = self.refi_project(line_names=line_names, media=media)
+            report = write_qdpx(refi, out)
+        report.warn(
+            "recordings of pseudonymised documents",
+            "exported as stored: names replaced after transcription are still heard in them "
+            "(transcribe --pseudonymise mutes them); --no-media leaves recordings out",
+            pseudonymised_recordings(refi),
+        )
         return out, report
 
     def export_qdc(self, out: str | Path) -> tuple[Path, LossReport]:

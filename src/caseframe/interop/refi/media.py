@@ -87,6 +87,18 @@ def add_recordings(
         )
 
 
+def pseudonymised_recordings(refi: RefiProject) -> int:
+    """How many recordings in the archive belong to pseudonymised documents."""
+    docs = refi.extensions.get("documents", {})
+    return sum(
+        1
+        for s in refi.sources
+        if s.media is not None
+        and s.media.blocks is not None
+        and (docs.get(s.guid) or {}).get("pseudonymised")
+    )
+
+
 def media_suffix(name: str, mime_type: str | None) -> str:
     """The file suffix a recording is stored under: its name's, else one for its type."""
     suffix = Path(name).suffix.lower()
