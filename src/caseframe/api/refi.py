@@ -66,25 +66,42 @@ class _Rollback(Exception):
 class RefiMixin(ProjectBase):
     # -- export -------------------------------------------------------------------------------
 
-    def refi_project(self, *, line_names: bool = False) -> RefiProject:
+    def refi_project(self, *, line_names: bool = False, media: bool = True) -> RefiProject:
         """The whole project as a RefiProject (caseframe-only data in its extensions).
 
         line_names: name each selection "line:N" after the line it starts on, for line-based
-        tools (qc places a selection without such a name on line 0)."""
+        tools (qc places a selection without such a name on line 0). media: give transcribed
+        documents their recording and sync points (an <AudioSource>); without it they are text
+        sources only, for tools that refuse anything else (qc)."""
+        from caseframe.interop.refi.media import add_recordings
         from caseframe.interop.refi_store import to_refi
         from caseframe.store.snapshot import read_snapshot
 
         with self.store.read() as conn:
             data = read_snapshot(conn)
-        return to_refi(data, origin=f"caseframe {_version()}", line_names=line_names)
+        refi = to_refi(data, origin=f"caseframe {_version()}", line_names=line_names)
+        if media:
+            add_recordings(refi, data, self.media_bytes)  # type: ignore[attr-defined]
+        return refi
 
-    def export_qdpx(self, out: str | Path, *, line_names: bool = False) -> tuple[Path, LossReport]:
-        """Write the project as a REFI-QDA .qdpx archive (validated, written atomically)."""
+    def export_qdpx(
+        self, out: str | Path, *, line_names: bool = False, media: bool = True
+    ) -> tuple[Path, LossReport]:
+        """Write the project as a REFI-QDA .qdpx archive (validated, written atomically);
+        recordings of transcribed documents go in too unless media=False."""
         from caseframe.interop.refi import write_qdpx
+        from caseframe.interop.refi.media import pseudonymised_recordings
 
         out = _out_path(out, ".qdpx")
         with _gc_paused():
-            report = write_qdpx(self.refi_project(line_names=line_names), out)
+            refi = self.refi_project(line_names=line_names, media=media)
+            report = write_qdpx(refi, out)
+        report.warn(
+            "recordings of pseudonymised documents",
+            "exported as stored: names replaced after transcription are still heard in them "
+            "(transcribe --pseudonymise mutes them); --no-media leaves recordings out",
+            pseudonymised_recordings(refi),
+        )
         return out, report
 
     def export_qdc(self, out: str | Path) -> tuple[Path, LossReport]:
@@ -168,9 +185,11 @@ class RefiMixin(ProjectBase):
         dry_run: bool,
         actor: str | None,
     ) -> RefiImportResult:
+        from caseframe.interop.refi.media import add_recordings_to_snapshot
         from caseframe.interop.refi_store import complete_documents, from_refi
 
         data = from_refi(refi, report, source_label=label)
+        add_recordings_to_snapshot(refi, data, report)
         complete_documents(data)
         result = RefiImportResult(report=report, dry_run=dry_run)
         self._load(data, result, "qdpx", label, actor, on_duplicate=on_duplicate)
@@ -276,9 +295,13 @@ class RefiMixin(ProjectBase):
         documents_exist: bool = False,
     ) -> None:
         """Load a snapshot (or what `data(writer)` plans inside the transaction), audit it,
-        and roll everything back for a dry run."""
+        and roll everything back for a dry run (recordings written beside the project too)."""
+        from caseframe.api.transcribe import MEDIA_DIR
+        from caseframe.interop.refi.media import MediaFolder
         from caseframe.store.snapshot_load import load_snapshot
 
+        files = MediaFolder(self.root, MEDIA_DIR) if self.store.dialect == "sqlite" else None
+        stored = False
         try:
             with self.writing(actor) as w:
                 snapshot = data(w) if callable(data) else data
@@ -289,6 +312,7 @@ class RefiMixin(ProjectBase):
                     on_duplicate=on_duplicate,
                     documents_exist=documents_exist,
                     check_coding=_check_coding,
+                    save_media_file=files.save if files is not None else None,
                 )
                 w.audit(
                     "import",
@@ -299,8 +323,12 @@ class RefiMixin(ProjectBase):
                 )
                 if result.dry_run:
                     raise _Rollback
+            stored = True
         except _Rollback:
             pass
+        finally:
+            if files is not None and not stored:
+                files.discard()
 
     def _merge_codebook(
         self,

@@ -48,9 +48,15 @@ def export_qdpx(
         help='Name each selection "line:N" (the line it starts on) for line-based tools '
         "such as qc, which otherwise put every coding on line 0.",
     ),
+    media: bool = typer.Option(
+        True,
+        "--media/--no-media",
+        help="Put the recordings of transcribed documents in the archive, with their timings "
+        "(--no-media: text sources only, for tools that refuse audio sources, such as qc).",
+    ),
 ) -> None:
     """Export the whole project as a REFI-QDA project archive (.qdpx)."""
-    path, report = open_project(ctx).export_qdpx(out, line_names=line_names)
+    path, report = open_project(ctx).export_qdpx(out, line_names=line_names, media=media)
     done(f"Wrote {path}")
     print_report(report)
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Row, select
 
 from caseframe.store import schema as t
 from caseframe.store.core import new_guid, now
+from caseframe.store.queries import media as mq
 from caseframe.util.tree import walk
 
 
@@ -30,7 +31,11 @@ class StoreData:
       cases: guid, key, label, kind, parent, description, attributes {name: text}
       documents: guid, name, text, description, source_format, source_path, pseudonymised,
                  meta, created_at, turns [[speaker, start, end]],
-                 units [[scheme, idx, start, end, speaker, external_id, split]]
+                 units [[scheme, idx, start, end, speaker, external_id, split]],
+                 timed [[start, end, start_ms, end_ms]] (transcribed documents)
+      media (recordings): document (GUID), guid, name, mime_type, size, sha256, duration_ms,
+             created_at; read: document_id (to read the bytes); load: suffix, blocks (a
+             function yielding the bytes)
       document_cases: [document guid, case guid]
       codings: guid, document, start, end, code, coder, valence, strength, memo, score,
                status, selection_guid, unit ([scheme, idx] or None), created_at
@@ -49,6 +54,7 @@ class StoreData:
     attributes: list[dict] = field(default_factory=list)
     cases: list[dict] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
+    media: list[dict] = field(default_factory=list)
     document_cases: list[tuple[str, str]] = field(default_factory=list)
     codings: list[dict] = field(default_factory=list)
     memos: list[dict] = field(default_factory=list)
@@ -87,6 +93,7 @@ class Loader(Protocol):
     report: Notes
     result: Tally
     stamp: Any
+    inserted_documents: set[int]  # ids of the documents this load added
 
     def ids_of(self, kind: str) -> dict[str, int]: ...
     def component(self, ref: str | None, what: str) -> int | None: ...
@@ -178,6 +185,7 @@ def read_snapshot(conn: Connection) -> StoreData:
             [r.scheme, r.idx, r.start, r.end, r.speaker, r.external_id, r.split]
         )
         unit_ref[r.id] = [r.scheme, r.idx]
+    timed = mq.timed_by_document(conn)
     data.documents = [
         {
             "guid": r.guid,
@@ -191,8 +199,23 @@ def read_snapshot(conn: Connection) -> StoreData:
             "created_at": r.created_at,
             "turns": turns.get(r.id, []),
             "units": units.get(r.id, []),
+            "timed": timed.get(r.id, []),
         }
         for r in docs
+    ]
+    data.media = [
+        {
+            "document": doc_guid[r.document_id],
+            "document_id": r.document_id,
+            "guid": r.guid,
+            "name": r.name,
+            "mime_type": r.mime_type,
+            "size": r.size,
+            "sha256": r.sha256,
+            "duration_ms": r.duration_ms,
+            "created_at": r.created_at,
+        }
+        for r in mq.all_media(conn)
     ]
     data.document_cases = [
         (doc_guid[r.document_id], case_guid[r.case_id])

@@ -21,6 +21,7 @@ from caseframe.store.core import new_guid, now
 from caseframe.store.lookup import component_row
 from caseframe.store.snapshot import StoreData, Tally
 from caseframe.store.snapshot_attached import load_attached
+from caseframe.store.snapshot_media import SaveFile, load_media
 
 _CHUNK = 5000
 
@@ -33,11 +34,17 @@ def load_snapshot(
     on_duplicate: str = "refuse",
     documents_exist: bool = False,
     check_coding: Callable[[dict, int], None],
+    save_media_file: SaveFile | None = None,
 ) -> None:
     """Write `data` on `conn`. on_duplicate "refuse" refuses a source already stored; "merge"
     adds its codings to the stored document. documents_exist: the codings name stored documents
-    (a spreadsheet import). check_coding(coding, text length) validates each new coding."""
-    _Loader(conn, data, tally, on_duplicate, documents_exist, check_coding).write()
+    (a spreadsheet import). check_coding(coding, text length) validates each new coding.
+    save_media_file(name, blocks) writes a recording beside the project and returns its relative
+    path; without it recordings are stored in the database in blocks."""
+    loader = _Loader(conn, data, tally, on_duplicate, documents_exist, check_coding)
+    loader.write()
+    if data.media or any(d.get("timed") for d in data.documents):
+        load_media(loader, save_media_file)
 
 
 class _Loader:
@@ -61,6 +68,7 @@ class _Loader:
         self.check_coding = check_coding
         self.stamp = now()
         self.ids: dict[str, dict[str, int]] = {}
+        self.inserted_documents: set[int] = set()
 
     def ids_of(self, kind: str) -> dict[str, int]:
         return self.ids.setdefault(kind, {})
@@ -290,7 +298,7 @@ class _Loader:
         by_hash = {r.content_hash: r for r in rows}
         names = {r.name for r in rows}
         self.merged_documents: set[int] = set()
-        inserted: set[int] = set()
+        inserted = self.inserted_documents
         turns, units = [], []
         for d in self.data.documents:
             digest = d["content_hash"]

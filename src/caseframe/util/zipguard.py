@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -187,6 +188,29 @@ class SafeArchive:
                 f"archive entry {name!r} does not match its declared size", where=self.where
             )
         return data
+
+    def stream(self, name: str, block: int = MiB) -> Iterator[bytes]:
+        """The bytes of one entry in blocks of `block` bytes (a recording need not fit in memory);
+        never more than its declared size, and exactly that size or an error."""
+        info = self._by_name[name]
+        done = 0
+        try:
+            with self._zip.open(info) as entry:
+                while data := entry.read(min(block, info.file_size - done + 1)):
+                    done += len(data)
+                    if done > info.file_size:
+                        break
+                    yield data
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise InvalidInput(
+                f"archive entry {name!r} cannot be read: the archive is truncated or damaged",
+                where=self.where,
+                hint=self.hint,
+            ) from exc
+        if done != info.file_size:
+            raise InvalidInput(
+                f"archive entry {name!r} does not match its declared size", where=self.where
+            )
 
     def close(self) -> None:
         fp = self._zip.fp

@@ -16,7 +16,7 @@ store rows and back. Conventions:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,36 @@ class RefiSelection:
 
 
 @dataclass
+class RefiSyncPoint:
+    """A place in a transcript (code point offset) tied to a moment of its recording (ms)."""
+
+    guid: str
+    position: int
+    time_ms: int
+
+
+@dataclass
+class RefiMedia:
+    """The recording a source transcribes: an <AudioSource> whose <Transcript> is the source's
+    text, with sync points linking characters to milliseconds.
+
+    `entry` is the file's name under sources/ ("<GUID>.wav"), or None when the recording is not
+    in the archive (only the timings travel). `blocks()` yields its bytes; it is called once, while
+    the archive is written or the import is stored, so a recording is never held in memory whole.
+    """
+
+    guid: str
+    name: str | None = None
+    entry: str | None = None
+    blocks: Callable[[], Iterator[bytes]] | None = None
+    size: int | None = None
+    transcript_guid: str | None = None
+    sync_points: list[RefiSyncPoint] = field(default_factory=list)
+    creating_user: str | None = None
+    created: str | None = None
+
+
+@dataclass
 class RefiSource:
     guid: str
     name: str
@@ -90,6 +120,7 @@ class RefiSource:
     selections: list[RefiSelection] = field(default_factory=list)
     codings: list[RefiCoding] = field(default_factory=list)  # codings of the whole source
     variables: dict[str, VariableValue] = field(default_factory=dict)
+    media: RefiMedia | None = None  # the recording this text transcribes (an <AudioSource>)
 
 
 @dataclass
@@ -200,6 +231,7 @@ class RefiProject:
             "notes": len(self.notes),
             "links": len(self.links),
             "sets": len(self.sets),
+            "recordings": sum(1 for s in self.sources if s.media is not None),
         }
 
     def codebook(self) -> RefiCodebook:

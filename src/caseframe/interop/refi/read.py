@@ -73,7 +73,14 @@ def read_qdpx(
         root = parse_xml(archive.read(qde), where=where, limits=limits)
         _canonical_namespace(root, "project", report, where)
         _validate(root, "project", strict, report, where)
-        reader = _ProjectReader(archive, report, where, limits, strict)
+        reader = _ProjectReader(
+            archive,
+            report,
+            where,
+            limits,
+            strict,
+            lambda: SafeArchive(path, where=path.name, limits=limits),
+        )
         project = reader.read(root)
         reader.used.add(qde)
         _read_extensions(archive, project, report, reader.used)

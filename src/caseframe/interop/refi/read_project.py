@@ -6,6 +6,7 @@ wrong raise InvalidInput; what only cannot be represented goes into the LossRepo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -38,6 +39,7 @@ from caseframe.interop.refi.model import (
     guid_key,
     sort_targets,
 )
+from caseframe.interop.refi.read_media import read_recordings
 from caseframe.interop.refi.safety import Limits, SafeArchive
 from caseframe.interop.refi.schemas import PROJECT_NS
 
@@ -58,14 +60,28 @@ _KEPT_ATTRS: dict[str, set[str]] = {
     "Note": {"guid", "name", "plainTextPath", "creatingUser", "creationDateTime"},
     "Link": {"guid", "name", "direction", "color", "originGUID", "targetGUID"},
     "Set": {"guid", "name"},
+    "AudioSource": {"guid", "name", "path", "creatingUser", "creationDateTime"},
+    "Transcript": {"guid", "name", "plainTextPath", "richTextPath", "creatingUser"}
+    | {"creationDateTime"},
+    "SyncPoint": {"guid", "position", "timeStamp"},
+    "TranscriptSelection": {"guid", "name", "fromSyncPoint", "toSyncPoint", "creatingUser"}
+    | {"creationDateTime"},
 }
 
 
 class _ProjectReader:
     def __init__(
-        self, archive: SafeArchive, report: LossReport, where: str, limits: Limits, strict: bool
+        self,
+        archive: SafeArchive,
+        report: LossReport,
+        where: str,
+        limits: Limits,
+        strict: bool,
+        reopen: Callable[[], SafeArchive],
     ):
         self.archive = archive
+        self.reopen = reopen  # opens the archive again, to stream a recording when it is stored
+        self.text_entries: dict[str, RefiSource] = {}  # plain-text entry -> the TextSource read
         self.report = report
         self.where = where
         self.limits = limits
@@ -141,13 +157,17 @@ class _ProjectReader:
             for el in self.findall(variables, "Variable"):
                 project.variables.append(self.variable(el))
         if (sources := self.find(root, "Sources")) is not None:
+            recordings = []
             for el in sources:
                 if local(el.tag) == "TextSource":
                     source = self.text_source(el)
                     if source is not None:
                         project.sources.append(source)
+                elif local(el.tag) == "AudioSource":
+                    recordings.append(el)  # after the text sources: it may join one of them
                 else:
                     self.skip_source(el)
+            read_recordings(self, recordings, project)
         if (notes := self.find(root, "Notes")) is not None:
             for el in self.findall(notes, "Note"):
                 project.notes.append(self.note(el))
@@ -303,6 +323,10 @@ class _ProjectReader:
             created=el.get("creationDateTime"),
         )
         register(self.index, guid, "source", source, at)
+        plain_path = el.get("plainTextPath")
+        entry = self.resolve_entry(plain_path)[1] if plain_path else None
+        if entry is not None:
+            self.text_entries.setdefault(entry, source)
         if source.rich_text_path:
             self.report.lost("rich-text (.docx) versions of sources", "only the plain text is kept")
         self.collect_note_refs(el, guid)

@@ -3,7 +3,12 @@
 Layout of a .qdpx written here:
     project.qde                     namespace urn:QDA-XML:project:1.0, GUIDs uppercase
     sources/<GUID>.txt              each text source as UTF-8 without BOM, text exactly as given
+    sources/<GUID>.<ext>            each recording of a transcribed source, stored (not deflated)
     caseframe/extensions.json       only when RefiProject.extensions is not empty (docs/refi.md)
+
+A source with a recording is written twice over: as the <TextSource> that holds its codings
+(what every peer reads) and as an <AudioSource> whose <Transcript> names the same text file and
+carries the sync points (docs/refi.md, "Recordings").
 
 Notes attach to codes, sources, selections, codings, notes, links and the project with <NoteRef>;
 REFI has no NoteRef on cases, sets, users or variables, so those attachments are written as a
@@ -20,6 +25,7 @@ import math
 import re
 import uuid
 import zipfile
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -35,6 +41,7 @@ from caseframe.interop.refi.model import (
     RefiCode,
     RefiCodebook,
     RefiCoding,
+    RefiMedia,
     RefiProject,
     RefiSelection,
     RefiSource,
@@ -51,6 +58,7 @@ from caseframe.interop.refi.schemas import (
     schema_errors,
     schemas_available,
 )
+from caseframe.interop.refi.write_media import carried_media, write_stream
 from caseframe.util.atomic import atomic_write
 from caseframe.util.tree import CycleError
 
@@ -74,11 +82,12 @@ _NOTEREF_KINDS = {"code", "source", "selection", "coding", "note", "link"}
 def write_qdpx(project: RefiProject, out_path: str | Path, *, validate: bool = True) -> LossReport:
     """Write `project` as a .qdpx at out_path; returns what the export could not carry."""
     report = LossReport()
-    builder = _ProjectXml(project, report)
+    carried = carried_media(project, report)
+    builder = _ProjectXml(project, report, carried)
     xml = builder.build()
     if validate:
         _check_schema(xml, "project", report)
-    entries: list[tuple[str, bytes]] = [("project.qde", xml)]
+    entries: list[tuple[str, bytes | Callable[[], Iterator[bytes]]]] = [("project.qde", xml)]
     for source in project.sources:
         try:
             data = source.text.encode("utf-8")
@@ -87,6 +96,8 @@ def write_qdpx(project: RefiProject, out_path: str | Path, *, validate: bool = T
                 f"source {source.name!r} holds text that cannot be encoded as UTF-8"
             ) from exc
         entries.append((f"sources/{guid_key(source.guid)}.txt", data))
+        if source.media is not None and source.media.entry in carried:
+            entries.append((f"sources/{source.media.entry}", source.media.blocks))  # type: ignore[arg-type]
     if project.extensions:
         entries.append((EXTENSIONS_ENTRY, _extensions_json(project.extensions)))
     rich = sum(1 for s in project.sources if s.rich_text_path)
@@ -132,7 +143,8 @@ def write_qdc(codebook: RefiCodebook, out_path: str | Path, *, validate: bool = 
 
 def project_xml(project: RefiProject) -> bytes:
     """The project.qde document for `project` (what write_qdpx puts in the archive)."""
-    return _ProjectXml(project, LossReport()).build()
+    report = LossReport()
+    return _ProjectXml(project, report, carried_media(project, report)).build()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -280,12 +292,17 @@ def _extensions_json(extensions: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def _write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
+def _write_zip(
+    path: Path, entries: list[tuple[str, bytes | Callable[[], Iterator[bytes]]]]
+) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
+            if callable(data):
+                write_stream(archive, info, data)
+                continue
+            info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data, compresslevel=_DEFLATE_LEVEL)
 
 
@@ -293,9 +310,10 @@ def _write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
 
 
 class _ProjectXml:
-    def __init__(self, project: RefiProject, report: LossReport):
+    def __init__(self, project: RefiProject, report: LossReport, carried: set[str]):
         self.p = project
         self.report = report
+        self.carried = carried  # entry names of the recordings written into the archive
         self.q = ""  # see write_qdc: the namespace is set as an xmlns attribute on the root
         self.kinds: dict[str, str] = {}  # GUID key -> kind, for checks and note placement
         self.note_refs: dict[str, list[str]] = {}  # target key -> note GUIDs
@@ -338,6 +356,11 @@ class _ProjectXml:
                     self.register(coding.guid, "coding")
             for coding in source.codings:
                 self.register(coding.guid, "coding")
+            if source.media is not None:
+                self.register(source.media.guid, "recording")
+                self.register(source.media.transcript_guid or "", "transcript")
+                for point in source.media.sync_points:
+                    self.register(point.guid, "sync point")
         for note in p.notes:
             self.register(note.guid, "note")
         for link in p.links:
@@ -388,6 +411,8 @@ class _ProjectXml:
             sources = ET.SubElement(root, q + "Sources")
             for source in p.sources:
                 self.source(sources, source)
+                if source.media is not None:
+                    self.recording(sources, source, source.media)
         if p.notes:
             notes = ET.SubElement(root, q + "Notes")
             for note in p.notes:
@@ -525,3 +550,36 @@ class _ProjectXml:
             self.coding(el, coding)
         self.noterefs(el, key)
         self.variable_values(el, source.variables, f"source {source.name!r}")
+
+    def recording(self, parent: ET.Element, source: RefiSource, media: RefiMedia) -> None:
+        """The <AudioSource> of a transcribed source: the recording, and one <Transcript> that
+        names the source's text file and ties its characters to the recording's milliseconds."""
+        q = self.q
+        el = ET.SubElement(parent, q + "AudioSource", guid=_g(media.guid))
+        _set(el, "name", media.name)
+        if media.entry in self.carried:
+            el.set("path", f"internal://{media.entry}")
+        self.creator(el, media.creating_user, media.created)
+        key = _g(source.guid)
+        # QualCoder's reader needs a name and a creation time on a transcript, and names the
+        # file it copies the text to after it
+        name = source.name if source.name.casefold().endswith(".txt") else f"{source.name}.txt"
+        transcript = ET.SubElement(
+            el, q + "Transcript", guid=_g(media.transcript_guid or ""), name=_s(name)
+        )
+        transcript.set("plainTextPath", f"internal://{key}.txt")
+        self.creator(transcript, source.creating_user, source.created)
+        length = len(source.text)
+        for point in media.sync_points:
+            if not 0 <= point.position <= length or point.time_ms < 0:
+                raise InvalidInput(
+                    f"sync point {point.guid} ({point.position}, {point.time_ms} ms) lies "
+                    f"outside source {source.name!r}, which has {length} characters"
+                )
+            ET.SubElement(
+                transcript,
+                q + "SyncPoint",
+                guid=_g(point.guid),
+                position=str(point.position),
+                timeStamp=str(point.time_ms),
+            )

@@ -200,6 +200,7 @@ def insert_media(
     location: str,
     path: str | None,
     guid: str | None = None,
+    created_at: Any = None,
 ) -> int:
     return conn.execute(
         t.media.insert().values(
@@ -212,7 +213,7 @@ def insert_media(
             location=location,
             path=path,
             guid=guid or new_guid(),
-            created_at=now(),
+            created_at=created_at or now(),
         )
     ).inserted_primary_key[0]
 
@@ -246,3 +247,30 @@ def read_blocks(
         lo = start - seq * block_size if seq == first else 0
         hi = end - seq * block_size if seq == last else len(data)
         yield bytes(data[lo:hi])
+
+
+# -- the whole store (REFI exchange) --------------------------------------------------------------
+
+
+def timed_by_document(conn: Connection) -> dict[int, list[list[int]]]:
+    """Every document's timed passages as [start, end, start_ms, end_ms], in order."""
+    c = t.timed_segments.c
+    found: dict[int, list[list[int]]] = {}
+    for r in conn.execute(
+        select(c.document_id, c.start, c.end, c.start_ms, c.end_ms).order_by(c.document_id, c.idx)
+    ):
+        found.setdefault(r.document_id, []).append([r.start, r.end, r.start_ms, r.end_ms])
+    return found
+
+
+def all_media(conn: Connection) -> list[Row]:
+    return list(conn.execute(select(t.media).order_by(t.media.c.document_id)))
+
+
+def media_guids(conn: Connection) -> set[str]:
+    return {g.upper() for g in conn.scalars(select(t.media.c.guid))}
+
+
+def set_media_content(conn: Connection, media_id: int, size: int, sha256: str) -> None:
+    """Size and checksum of audio whose blocks were stored after its row (streamed in)."""
+    conn.execute(update(t.media).where(t.media.c.id == media_id).values(size=size, sha256=sha256))
