@@ -1,10 +1,16 @@
-"""Printing tables and JSON; every list/show command offers --json."""
+"""Printing tables and JSON; every list/show command offers --json.
+
+List commands print records (a list of dicts, one per row) with `print_rows`: building a pandas
+DataFrame only to print it would load pandas and numpy, more than the rest of a quick command
+costs. `print_frame` stays for the commands whose results are DataFrames anyway.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +58,7 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def print_json(obj: Any) -> None:
+    """`obj` as JSON: records, dataclasses, dicts and lists (and DataFrames where one exists)."""
     sys.stdout.write(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2) + "\n")
 
 
@@ -65,10 +72,29 @@ def print_frame(
         console.print(empty)
         return
     cols = columns or list(frame.columns)
+    _print_table(title, cols, frame[cols].itertuples(index=False))
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+    empty: str = "Nothing to show.",
+) -> None:
+    """A table of records, like `print_frame` of the DataFrame built from them: `columns` (by
+    default the first record's keys) in that order, None printed as an empty cell."""
+    if not rows:
+        console.print(empty)
+        return
+    cols = list(columns or rows[0])
+    _print_table(title, cols, ([row.get(c) for c in cols] for row in rows))
+
+
+def _print_table(title: str | None, columns: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
     table = Table(title=title, show_lines=False)
-    for col in cols:
+    for col in columns:
         table.add_column(str(col))
-    for row in frame[cols].itertuples(index=False):
+    for row in rows:
         table.add_row(*["" if _plain(v) is None else str(_plain(v)) for v in row])
     console.print(table)
 
