@@ -29,7 +29,7 @@ def child_env() -> dict[str, str]:
 
 def _source_digest() -> str:
     digest = hashlib.sha256()
-    files = [REPO / "pyproject.toml", *sorted((REPO / "src").rglob("*"))]
+    files = [REPO / "pyproject.toml", *sorted((REPO / "src" / "caseframe").rglob("*"))]
     for path in files:
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(REPO)).encode())
