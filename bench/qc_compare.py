@@ -17,12 +17,16 @@ code, list the codes, code one passage, list the codings of a code, export the p
 
 qc has no command that adds a code: its codebook is a YAML file the user edits, which
 `qc codebook` then reads; so that step times `qc codebook` after the file is written. Rounds
-alternate which tool goes first; the table gives the median of `--rounds` rounds. qc is
-installed on first use into its own virtual environment, bench/out/qc-venv (`pip install
-qualitative-coding==1.7.8`); caseframe runs as `python -c "from caseframe.cli.main import main;
-main()"` (what the installed script runs).
+alternate which tool goes first; the table gives the median of `--rounds` rounds. Both tools
+run as their users get them: qc installed on first use into its own virtual environment,
+bench/out/qc-venv (`pip install qualitative-coding==1.7.8`), caseframe as the `caseframe` script
+of a plain install of this working tree (bench/plain_install.py: `pip install .`, no extras).
+pip writes both tools' .pyc files at install time, and the commands run without
+PYTHONDONTWRITEBYTECODE and PYTHONPATH, so neither compiles its modules anew on every call.
+CPU time (user + system of the child) is reported beside wall time: load from other jobs on a
+shared machine disturbs it far less.
 
-    PYTHONPATH=src .venv/bin/python bench/qc_compare.py [--rounds 7] [--json out.json]
+    python bench/qc_compare.py [--rounds 7] [--json out.json]
 """
 
 from __future__ import annotations
@@ -30,20 +34,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from plain_install import caseframe_command, child_env, describe
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 QC_VENV = OUT / "qc-venv"
 WORK = OUT / "qc-compare"
 TRANSCRIPT = HERE.parent.parent / "shared" / "data" / "pdpilot-interviews" / "text" / "P1.txt"
-CASEFRAME = [sys.executable, "-c", "from caseframe.cli.main import main; main()"]
+CASEFRAME = ["caseframe"]  # the plain install's script, filled in by main()
 QC_VERSION = "1.7.8"
 CODE = "ice_plots"  # qc takes no spaces in a code name
 LINE = 3  # 1-based line of the transcript that both tools code (a turn of Dan's)
@@ -51,8 +57,8 @@ STEPS = ("init", "import", "add code", "list codes", "code passage", "list codin
 
 
 def qc_env() -> dict[str, str]:
-    """qc runs in its own environment: without caseframe's PYTHONPATH."""
-    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """qc runs in its own environment: without caseframe's PYTHONPATH, with bytecode caches."""
+    return child_env()
 
 
 def ensure_qc() -> Path:
@@ -67,13 +73,20 @@ def ensure_qc() -> Path:
     return qc
 
 
-def timed(argv: list[str], cwd: Path | None = None, env: dict | None = None) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    took = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"failed ({done.returncode}): {' '.join(argv)}\n{done.stdout}\n{done.stderr}")
-    return took
+def timed(argv: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one call; fails loudly on a non-zero exit."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env or child_env(), stdout=out, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            out.seek(0)
+            sys.exit(f"failed ({proc.returncode}): {' '.join(argv)}\n{out.read().decode()}")
+    return took, usage.ru_utime + usage.ru_stime
 
 
 def passage() -> tuple[int, int]:
@@ -85,7 +98,7 @@ def passage() -> tuple[int, int]:
     return start, start + len(lines[LINE - 1])
 
 
-def round_caseframe(folder: Path) -> dict[str, float]:
+def round_caseframe(folder: Path) -> dict[str, tuple[float, float]]:
     project = folder / "project"
     p = ["-p", str(project)]
     start, end = passage()
@@ -99,13 +112,17 @@ def round_caseframe(folder: Path) -> dict[str, float]:
     t["list codings"] = timed([*CASEFRAME, *p, "codings", "list", "--code", CODE])
     t["export"] = timed([*CASEFRAME, *p, "export", "qdpx", str(folder / "out.qdpx")])
     found = subprocess.run(
-        [*CASEFRAME, *p, "codings", "list", "--json"], capture_output=True, text=True, check=True
+        [*CASEFRAME, *p, "codings", "list", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=child_env(),
     )
     assert len(json.loads(found.stdout)) == 1, "caseframe did not store the coding"
     return t
 
 
-def round_qc(qc: Path, folder: Path) -> dict[str, float]:
+def round_qc(qc: Path, folder: Path) -> dict[str, tuple[float, float]]:
     project = folder / "project"
     project.mkdir(parents=True)
     env = {**qc_env(), "QC_SETTINGS": "settings.yaml"}
@@ -145,11 +162,13 @@ def main() -> None:
     if not TRANSCRIPT.is_file():
         sys.exit(f"{TRANSCRIPT}: not found; the shared data folder must sit beside the repository")
     qc = ensure_qc()
+    CASEFRAME[:] = caseframe_command()
     shutil.rmtree(WORK, ignore_errors=True)
-    times: dict[str, dict[str, list[float]]] = {
+    times: dict[str, dict[str, list[tuple[float, float]]]] = {
         tool: {s: [] for s in STEPS} for tool in ("caseframe", "qc")
     }
-    for i in range(args.rounds + 1):  # round 0 warms caches and .pyc files, not counted
+    load_before = os.getloadavg()
+    for i in range(args.rounds + 1):  # round 0 warms caches, not counted
         order = ("caseframe", "qc") if i % 2 else ("qc", "caseframe")
         for tool in order:
             folder = WORK / f"round{i}" / tool
@@ -160,19 +179,40 @@ def main() -> None:
                     times[tool][step].append(took)
     load = os.getloadavg()
     print(
-        f"# caseframe vs qc {QC_VERSION}: median of {args.rounds} rounds, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs, load {load[0]:.1f}/{load[1]:.1f}"
+        f"# caseframe vs qc {QC_VERSION}: median of {args.rounds} rounds; caseframe from a plain "
+        f"install ({describe()}); {os.cpu_count()} CPUs, load (1/5 min) "
+        f"{load_before[0]:.1f}/{load_before[1]:.1f} before, {load[0]:.1f}/{load[1]:.1f} after"
     )
-    print(f"{'step':14} {'caseframe s':>11} {'qc s':>7} {'ratio':>6}  faster?")
+    print(
+        f"{'step':14} {'caseframe s':>11} {'qc s':>7} {'ratio':>6}  faster?  "
+        f"{'cpu: caseframe s':>16} {'qc s':>6} {'ratio':>6}"
+    )
     rows = []
     for step in STEPS:
-        ours = statistics.median(times["caseframe"][step])
-        theirs = statistics.median(times["qc"][step])
-        ratio = ours / theirs
-        print(f"{step:14} {ours:11.3f} {theirs:7.3f} {ratio:6.2f}  {'yes' if ratio < 1 else 'NO'}")
-        rows.append({"step": step, "caseframe_s": ours, "qc_s": theirs, "ratio": ratio})
+        ours, theirs = (
+            [statistics.median(run[k] for run in times[tool][step]) for k in (0, 1)]
+            for tool in ("caseframe", "qc")
+        )
+        ratio, cpu_ratio = ours[0] / theirs[0], ours[1] / theirs[1]
+        print(
+            f"{step:14} {ours[0]:11.3f} {theirs[0]:7.3f} {ratio:6.2f}  "
+            f"{'yes' if ratio < 1 else 'NO':7}  {ours[1]:16.3f} {theirs[1]:6.3f} {cpu_ratio:6.2f}"
+        )
+        rows.append(
+            {
+                "step": step,
+                "caseframe_s": ours[0],
+                "qc_s": theirs[0],
+                "ratio": ratio,
+                "caseframe_cpu_s": ours[1],
+                "qc_cpu_s": theirs[1],
+                "cpu_ratio": cpu_ratio,
+            }
+        )
     if args.json:
-        args.json.write_text(json.dumps({"load": load, "rounds": args.rounds, "steps": rows}))
+        args.json.write_text(
+            json.dumps({"load": [load_before, load], "rounds": args.rounds, "steps": rows})
+        )
 
 
 if __name__ == "__main__":

@@ -149,6 +149,62 @@ def test_each_commands_help_loads_no_heavy_library(name, heavy_per_command):
     assert heavy_per_command[name] is None, heavy_per_command[name]
 
 
+# The list commands print records; pandas and numpy would cost them more than everything else
+# together. The API modules below still import one at module level on this branch (their owners
+# are making the imports lazy): a chain through them is an expected failure, any other a failure.
+KNOWN_HEAVY_API_MODULES = {
+    "api/suggest.py": "imports numpy and pandas at module level",
+    "api/users.py": "imports pandas and argon2 at module level",
+}
+LIST_PROBE = r"""
+import contextlib, io, json, sys, traceback
+heavy = set(json.loads(sys.argv[1]))
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in heavy:
+            raise ImportError(name)
+
+sys.meta_path.insert(0, Refuse())
+from caseframe.cli.main import run
+try:
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = run(sys.argv[2:])
+    result = {"code": code, "rows": len(json.loads(out.getvalue()))}
+except ImportError as exc:
+    chain = [
+        f"{f.filename.split('/caseframe/')[-1]}:{f.lineno}"
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "/caseframe/" in f.filename
+    ]
+    result = {"refused": str(exc), "chain": chain}
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.parametrize("command", ["codes", "codings", "documents"])
+def test_list_commands_load_no_pandas_or_numpy(command, example):
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    argv = ["-p", str(example.root), command, "list", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_PROBE, json.dumps(sorted(HEAVY)), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if "refused" in result:
+        where = [link.split(":")[0] for link in result["chain"]]
+        known = [KNOWN_HEAVY_API_MODULES[m] for m in where if m in KNOWN_HEAVY_API_MODULES]
+        message = f"{result['refused']} via " + " -> ".join(result["chain"])
+        if known:
+            pytest.xfail(message)
+        pytest.fail(message)
+    assert result["code"] == 0 and result["rows"] > 0
+
+
 def test_the_command_table_matches_the_command_modules():
     """cli/app.py COMMANDS lists every top-level command with its modules and its help, so that
     `caseframe --help` can list them without importing the modules."""

@@ -133,14 +133,17 @@ class CasesMixin(ProjectBase):
         with self.store.read() as conn:
             return q.attribute_types(conn)
 
-    def cases_frame(self, inherited: bool = True) -> pd.DataFrame:
-        """One row per case: key, label, kind, parent, path, depth and attributes.
+    def cases_records(self, inherited: bool = True) -> list[dict[str, Any]]:
+        """One dict per case: key, label, kind, parent, path, depth and every attribute (None
+        where the case has no value).
 
         With `inherited`, a case shows its ancestors' attributes where it has none of its own
         (a respondent takes the setting of its service).
         """
-        import pandas as pd
+        return self._case_records(inherited)[0]
 
+    def _case_records(self, inherited: bool) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """The records and the attributes' types."""
         with self.store.read() as conn:
             cases = q.load(conn)
             types = q.attribute_types(conn)
@@ -168,11 +171,18 @@ class CasesMixin(ProjectBase):
                     parse_value(value, types.get(name, "text")) if value is not None else None
                 )
             records.append(record)
+        return records, {n: types.get(n, "text") for n in names}
+
+    def cases_frame(self, inherited: bool = True) -> pd.DataFrame:
+        """`cases_records` as a DataFrame (integer attributes as nullable integers)."""
+        import pandas as pd
+
+        records, types = self._case_records(inherited)
         frame = pd.DataFrame.from_records(
-            records, columns=["key", "label", "kind", "parent", "path", "depth", *names]
+            records, columns=["key", "label", "kind", "parent", "path", "depth", *types]
         )
-        for name in names:  # keep integers whole where some cases have no value
-            if types.get(name) == "integer":
+        for name, kind in types.items():  # keep integers whole where some cases have no value
+            if kind == "integer":
                 frame[name] = frame[name].astype("Int64")
         return frame
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row
 
@@ -21,6 +21,21 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KINDS = {k.value for k in CodeKind}
+# The columns of `codes_frame` (and the keys of `codes_records`), in order.
+CODE_COLUMNS = [
+    "id",
+    "name",
+    "path",
+    "depth",
+    "kind",
+    "origin",
+    "component",
+    "maps_to",
+    "description",
+    "color",
+    "codings",
+    "version",
+]
 
 
 class CodesMixin(ProjectBase):
@@ -245,45 +260,33 @@ class CodesMixin(ProjectBase):
         with self.store.read() as conn:
             return q.load(conn)
 
-    def codes_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
+    def codes_records(self) -> list[dict[str, Any]]:
+        """One dict per code (the columns of `codes_frame`), for printing without pandas."""
         with self.store.read() as conn:
             codes = q.load(conn)
             counts = q.coding_counts(conn)
-        return pd.DataFrame.from_records(
-            [
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "path": c.path,
-                    "depth": c.path.count("/"),
-                    "kind": c.kind,
-                    "origin": c.origin,
-                    "component": c.framework_component,
-                    "maps_to": "; ".join(c.mapped_components),
-                    "description": c.description,
-                    "color": c.color,
-                    "codings": counts.get(c.id, 0),
-                    "version": c.version,
-                }
-                for c in codes
-            ],
-            columns=[
-                "id",
-                "name",
-                "path",
-                "depth",
-                "kind",
-                "origin",
-                "component",
-                "maps_to",
-                "description",
-                "color",
-                "codings",
-                "version",
-            ],
-        )
+        return [
+            {
+                "id": c.id,
+                "name": c.name,
+                "path": c.path,
+                "depth": c.path.count("/"),
+                "kind": c.kind,
+                "origin": c.origin,
+                "component": c.framework_component,
+                "maps_to": "; ".join(c.mapped_components),
+                "description": c.description,
+                "color": c.color,
+                "codings": counts.get(c.id, 0),
+                "version": c.version,
+            }
+            for c in codes
+        ]
+
+    def codes_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.codes_records(), columns=CODE_COLUMNS)
 
     def descendant_code_ids(self, ref: str | int, exact: bool = False) -> list[int]:
         """The code and, unless `exact`, every code below it (a category includes its codes)."""

@@ -112,27 +112,26 @@ class CodingsMixin(ProjectBase):
         with self.store.read() as conn:
             return q.to_coding(q.require(conn, coding_id))
 
+    def coders_records(self) -> list[dict[str, Any]]:
+        """One dict per coder: id, name, kind."""
+        with self.store.read() as conn:
+            return [{"id": r.id, "name": r.name, "kind": r.kind} for r in q.coders(conn)]
+
     def coders_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        with self.store.read() as conn:
-            rows = q.coders(conn)
-        return pd.DataFrame.from_records(
-            [{"id": r.id, "name": r.name, "kind": r.kind} for r in rows],
-            columns=["id", "name", "kind"],
-        )
+        return pd.DataFrame.from_records(self.coders_records(), columns=["id", "name", "kind"])
 
-    def codings_frame(
+    def codings_records(
         self,
         codes: Sequence[str | int] | None = None,
         coders: Sequence[str] | None = None,
         documents: Sequence[str | int] | None = None,
         include_machine: bool = False,
         exact: bool = True,
-    ) -> pd.DataFrame:
-        """Every coding with its text and context. Machine suggestions only when asked for."""
-        import pandas as pd
-
+    ) -> list[dict[str, Any]]:
+        """Every coding with its text and context (one dict per coding, the columns of
+        `codings_frame`). Machine suggestions only when asked for."""
         code_ids: list[int] | None = None
         if codes:
             code_ids = []
@@ -148,32 +147,43 @@ class CodingsMixin(ProjectBase):
             )
             paths = q.code_paths(conn) if rows else {}
             cases = document_case_keys(conn) if rows else {}
-        return pd.DataFrame.from_records(
-            [
-                {
-                    "id": r.id,
-                    "document": r.document,
-                    "document_id": r.document_id,
-                    "start": r.start,
-                    "end": r.end,
-                    "text": r.doc_text[r.start : r.end],
-                    "code": r.code,
-                    "code_id": r.code_id,
-                    "code_path": paths[r.code_id],
-                    "coder": r.coder,
-                    "coder_kind": r.coder_kind,
-                    "valence": r.valence,
-                    "strength": r.strength,
-                    "memo": r.memo,
-                    "score": r.score,
-                    "status": r.status,
-                    "cases": ", ".join(sorted(cases.get(r.document_id, []))),
-                    "guid": r.guid,
-                }
-                for r in rows
-            ],
-            columns=FRAME_COLUMNS,
-        )
+        return [
+            {
+                "id": r.id,
+                "document": r.document,
+                "document_id": r.document_id,
+                "start": r.start,
+                "end": r.end,
+                "text": r.doc_text[r.start : r.end],
+                "code": r.code,
+                "code_id": r.code_id,
+                "code_path": paths[r.code_id],
+                "coder": r.coder,
+                "coder_kind": r.coder_kind,
+                "valence": r.valence,
+                "strength": r.strength,
+                "memo": r.memo,
+                "score": r.score,
+                "status": r.status,
+                "cases": ", ".join(sorted(cases.get(r.document_id, []))),
+                "guid": r.guid,
+            }
+            for r in rows
+        ]
+
+    def codings_frame(
+        self,
+        codes: Sequence[str | int] | None = None,
+        coders: Sequence[str] | None = None,
+        documents: Sequence[str | int] | None = None,
+        include_machine: bool = False,
+        exact: bool = True,
+    ) -> pd.DataFrame:
+        """`codings_records` as a DataFrame."""
+        import pandas as pd
+
+        records = self.codings_records(codes, coders, documents, include_machine, exact)
+        return pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
 
     def import_codings(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -135,13 +135,16 @@ class DocumentsMixin(ProjectBase):
         with self.store.read() as conn:
             return q.to_document(conn, q.find(conn, ref))
 
+    def documents_records(self) -> list[dict[str, Any]]:
+        """One dict per document (by name): the columns of `documents_frame`."""
+        with self.store.read() as conn:
+            return q.listing(conn)
+
     def documents_frame(self) -> pd.DataFrame:
         """One row per document: name, cases, words, turns, units, codings, format."""
         import pandas as pd
 
-        with self.store.read() as conn:
-            rows = q.listing(conn)
-        return pd.DataFrame.from_records(rows, columns=LIST_COLUMNS)
+        return pd.DataFrame.from_records(self.documents_records(), columns=LIST_COLUMNS)
 
     def meaning_units(
         self, document: str | int | None = None, scheme: str | None = None

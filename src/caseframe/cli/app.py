@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
+from caseframe.cli import params
+
 if TYPE_CHECKING:
     from caseframe.api import Project
 
@@ -28,6 +30,7 @@ except ImportError:  # pragma: no cover - older Typer uses the click package
     from click.utils import make_default_short_help
 
 click_exceptions = click.exceptions
+params.install()  # plainly valid values convert without loading pydantic (see cli/params.py)
 
 # Top-level command → (modules under caseframe.cli that register it or its subcommands, the
 # first paragraph of its help), in the order `caseframe --help` lists them.

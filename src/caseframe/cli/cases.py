@@ -65,13 +65,14 @@ def move(
 @cases_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List cases with their (inherited) attributes."""
-    from caseframe.cli.output import print_frame, print_json
+    from caseframe.cli.output import print_json, print_rows
 
-    frame = open_project(ctx).cases_frame()
+    rows = open_project(ctx).cases_records()
     if as_json:
-        print_json(frame)
+        print_json(rows)
     else:
-        print_frame(frame.drop(columns=["depth"]), "Cases", empty="No cases yet.")
+        columns = [c for c in rows[0] if c != "depth"] if rows else None
+        print_rows(rows, "Cases", columns, empty="No cases yet.")
 
 
 @cases_app.command("show")
@@ -81,12 +82,9 @@ def show(ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = JSO
 
     project = open_project(ctx)
     case = project.case(key)
-    frame = project.cases_frame()
-    row = frame[frame["key"] == case.key].iloc[0].to_dict()
+    row = next(r for r in project.cases_records() if r["key"] == case.key)
     children = [c.key for c in project.cases() if c.parent_id == case.id]
-    docs = project.documents_frame()
-    if len(docs):
-        docs = docs[docs["cases"].str.split(", ").map(lambda keys: case.key in keys)]
+    docs = [d["name"] for d in project.documents_records() if case.key in d["cases"].split(", ")]
     info = {
         "key": case.key,
         "label": case.label,
@@ -102,7 +100,7 @@ def show(ctx: typer.Context, key: str = typer.Argument(...), as_json: bool = JSO
             and k not in case.attributes
         },
         "children": children,
-        "documents": docs["name"].tolist(),
+        "documents": docs,
     }
     if as_json:
         print_json(info)

@@ -59,14 +59,14 @@ def add_framework(ctx: typer.Context, framework: str = typer.Argument(...)) -> N
 @codes_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List codes with their paths, origin, framework links and number of codings."""
-    from caseframe.cli.output import print_frame, print_json
+    from caseframe.cli.output import print_json, print_rows
 
-    frame = open_project(ctx).codes_frame()
+    rows = open_project(ctx).codes_records()
     if as_json:
-        print_json(frame)
+        print_json(rows)
     else:
-        print_frame(
-            frame,
+        print_rows(
+            rows,
             "Codes",
             ["id", "path", "kind", "origin", "component", "maps_to", "codings"],
             empty="No codes yet.",

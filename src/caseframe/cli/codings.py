@@ -62,15 +62,16 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List codings with their text."""
-    from caseframe.cli.output import print_frame, print_json
+    from caseframe.cli.output import print_json, print_rows
 
-    frame = open_project(ctx).codings_frame(code_name, coder, document, machine, exact=False)
+    rows = open_project(ctx).codings_records(code_name, coder, document, machine, exact=False)
     if as_json:
-        print_json(frame.drop(columns=["document_id"]))
+        print_json([{k: v for k, v in row.items() if k != "document_id"} for row in rows])
     else:
-        frame["text"] = frame["text"].str.replace("\n", " ").str.slice(0, 70)
-        print_frame(
-            frame,
+        for row in rows:
+            row["text"] = row["text"].replace("\n", " ")[:70]
+        print_rows(
+            rows,
             "Codings",
             ["id", "document", "start", "end", "code", "coder", "valence", "text"],
             empty="No codings.",

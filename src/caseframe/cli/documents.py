@@ -82,14 +82,14 @@ app.add_typer(docs_app, name="documents")
 @docs_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List documents with their case, word count and number of turns."""
-    from caseframe.cli.output import print_frame, print_json
+    from caseframe.cli.output import print_json, print_rows
 
-    frame = open_project(ctx).documents_frame()
+    rows = open_project(ctx).documents_records()
     if as_json:
-        print_json(frame)
+        print_json(rows)
     else:
-        print_frame(
-            frame,
+        print_rows(
+            rows,
             "Documents",
             ["name", "cases", "words", "turns", "units", "codings", "format"],
             empty="No documents yet.",
@@ -145,26 +145,22 @@ def units(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List a document's meaning units."""
-    import pandas as pd
-
-    from caseframe.cli.output import print_frame, print_json
+    from caseframe.cli.output import print_json, print_rows
 
     project = open_project(ctx)
     doc = project.document(document)
-    frame = pd.DataFrame.from_records(
-        [
-            {
-                "id": u.id,
-                "scheme": u.scheme,
-                "start": u.start,
-                "end": u.end,
-                "speaker": u.speaker,
-                "text": doc.text[u.start : u.end],
-            }
-            for u in project.meaning_units(doc.id, scheme)
-        ]
-    )
-    print_json(frame) if as_json else print_frame(frame, f"Meaning units of {doc.name}")
+    rows = [
+        {
+            "id": u.id,
+            "scheme": u.scheme,
+            "start": u.start,
+            "end": u.end,
+            "speaker": u.speaker,
+            "text": doc.text[u.start : u.end],
+        }
+        for u in project.meaning_units(doc.id, scheme)
+    ]
+    print_json(rows) if as_json else print_rows(rows, f"Meaning units of {doc.name}")
 
 
 @docs_app.command("segment")

@@ -15,33 +15,26 @@ app.add_typer(fw_app, name="framework")
 @fw_app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List the frameworks in the project."""
-    import pandas as pd
+    from caseframe.cli.output import print_json, print_rows
 
-    from caseframe.cli.output import print_frame, print_json
-
-    fws = open_project(ctx).frameworks()
-    frame = pd.DataFrame.from_records(
-        [
-            {
-                "key": f.key,
-                "name": f.name,
-                "version": f.version,
-                "components": len(f.components),
-                "levels": len(f.levels),
-                "builtin": f.builtin,
-            }
-            for f in fws
-        ]
-    )
-    print_json(frame) if as_json else print_frame(frame, "Frameworks")
+    rows = [
+        {
+            "key": f.key,
+            "name": f.name,
+            "version": f.version,
+            "components": len(f.components),
+            "levels": len(f.levels),
+            "builtin": f.builtin,
+        }
+        for f in open_project(ctx).frameworks()
+    ]
+    print_json(rows) if as_json else print_rows(rows, "Frameworks")
 
 
 @fw_app.command("show")
 def show(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """Show a framework's components by level (Table 2 for SIS)."""
-    import pandas as pd
-
-    from caseframe.cli.output import console, print_frame, print_json
+    from caseframe.cli.output import console, print_json, print_rows
     from caseframe.frameworks.loader import framework_to_dict
 
     fw = open_project(ctx).framework(name)
@@ -57,10 +50,11 @@ def show(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = JS
         for level in fw.levels
     }
     depth = max((len(v) for v in columns.values()), default=0)
-    table = pd.DataFrame(
-        {lvl: names + [""] * (depth - len(names)) for lvl, names in columns.items()}
-    )
-    print_frame(table, f"Table 2. {fw.name} components")
+    rows = [
+        {lvl: names[i] if i < len(names) else "" for lvl, names in columns.items()}
+        for i in range(depth)
+    ]
+    print_rows(rows, f"Table 2. {fw.name} components", list(columns))
     if fw.scale:
         maxima = ", ".join(f"{k} {v}" for k, v in fw.level_maxima.items())
         console.print(

@@ -7,8 +7,8 @@ import sys
 
 import typer
 
+from caseframe.cli import output  # its consoles are made on first use
 from caseframe.cli.app import app, click_exceptions
-from caseframe.cli.output import err_console
 from caseframe.errors import CaseframeError
 
 
@@ -18,18 +18,18 @@ def run(argv: list[str] | None = None) -> int:
         result = app(args=argv, prog_name="caseframe", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except CaseframeError as exc:
-        err_console.print(f"error: {exc.line()}", markup=False, soft_wrap=True)
+        output.err_console.print(f"error: {exc.line()}", markup=False, soft_wrap=True)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
-        err_console.print("aborted")
+        output.err_console.print("aborted")
         return 130
     except click_exceptions.ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        output.err_console.print("interrupted")
         return 130
 
 

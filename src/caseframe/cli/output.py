@@ -1,21 +1,48 @@
-"""Printing tables and JSON; every list/show command offers --json."""
+"""Printing tables and JSON; every list/show command offers --json.
+
+List commands print records (a list of dicts, one per row) with `print_rows`: building a pandas
+DataFrame only to print it would load pandas and numpy, more than the rest of a quick command
+costs. `print_frame` stays for the commands whose results are DataFrames anyway.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console: Console
+    err_console: Console
+
+
+# The consoles are made on first use (module __getattr__): importing rich's console and table
+# modules costs a quick command about a tenth of its time, and JSON output needs neither.
+CONSOLES = {
+    "console": {"highlight": False, "soft_wrap": False},
+    "err_console": {"stderr": True, "highlight": False, "soft_wrap": True},
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in CONSOLES:
+        from rich.console import Console
+
+        made = globals()[name] = Console(**CONSOLES[name])
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _made(name: str) -> Console:
+    """The console `name`, made if this is its first use (a bare global name inside this module
+    does not reach the module's __getattr__)."""
+    return globals().get(name) or __getattr__(name)
 
 
 def _plain(value: Any) -> Any:
@@ -52,6 +79,7 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def print_json(obj: Any) -> None:
+    """`obj` as JSON: records, dataclasses, dicts and lists (and DataFrames where one exists)."""
     sys.stdout.write(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2) + "\n")
 
 
@@ -62,20 +90,41 @@ def print_frame(
     empty: str = "Nothing to show.",
 ) -> None:
     if frame.empty:
-        console.print(empty)
+        _made("console").print(empty)
         return
     cols = columns or list(frame.columns)
+    _print_table(title, cols, frame[cols].itertuples(index=False))
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+    empty: str = "Nothing to show.",
+) -> None:
+    """A table of records, like `print_frame` of the DataFrame built from them: `columns` (by
+    default the first record's keys) in that order, None printed as an empty cell."""
+    if not rows:
+        _made("console").print(empty)
+        return
+    cols = list(columns or rows[0])
+    _print_table(title, cols, ([row.get(c) for c in cols] for row in rows))
+
+
+def _print_table(title: str | None, columns: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
-    for col in cols:
+    for col in columns:
         table.add_column(str(col))
-    for row in frame[cols].itertuples(index=False):
+    for row in rows:
         table.add_row(*["" if _plain(v) is None else str(_plain(v)) for v in row])
-    console.print(table)
+    _made("console").print(table)
 
 
 def done(message: str) -> None:
-    console.print(message)
+    _made("console").print(message)
 
 
 def warn(message: str) -> None:
-    err_console.print(f"warning: {message}", markup=False)
+    _made("err_console").print(f"warning: {message}", markup=False)

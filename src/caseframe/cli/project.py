@@ -66,7 +66,7 @@ app.add_typer(coders_app, name="coders")
 @coders_app.command("list")
 def coders_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List coders."""
-    from caseframe.cli.output import print_frame, print_json
+    from caseframe.cli.output import print_json, print_rows
 
-    frame = open_project(ctx).coders_frame()
-    print_json(frame) if as_json else print_frame(frame, "Coders")
+    rows = open_project(ctx).coders_records()
+    print_json(rows) if as_json else print_rows(rows, "Coders")
