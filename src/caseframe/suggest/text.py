@@ -84,3 +84,16 @@ class WordAnalyzer:
         for n in range(max(lo, 2), hi + 1):
             out.extend(" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1))
         return out
+
+
+def token_spans(
+    text: str, language: str = "en", *, keep_stopwords: bool = False
+) -> list[tuple[str, int, int]]:
+    """(token, start, end) of the tokens `WordAnalyzer` reads, as code-point offsets into `text`
+    (an NFC text, as every document is), so an n-gram can be shown where it occurs."""
+    stop = frozenset() if keep_stopwords else STOPWORDS.get(language, ENGLISH)
+    found = [
+        (m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _WORD.finditer(text)
+    ]
+    kept = [t for t in found if t[0] not in stop]
+    return kept or [("§" + w, s, e) for w, s, e in found]
