@@ -186,7 +186,7 @@ class SuggestMixin(SuggestReviewMixin):
         import numpy as np
         import pandas as pd
 
-        from caseframe.suggest.active import next_units
+        from caseframe.suggest.active import next_units, why_next
         from caseframe.suggest.base import get_method
 
         if n < 1:
@@ -209,7 +209,8 @@ class SuggestMixin(SuggestReviewMixin):
             return pd.DataFrame(columns=NEXT_COLUMNS)
         idx = [i for i, _ in chosen]
         P = fitted.predict_proba([data.target_texts[i] for i in idx])
-        why = _why_next(P, np.asarray(fitted.thresholds_, dtype=float), counts, data.specs)
+        thresholds = np.asarray(fitted.thresholds_, dtype=float)
+        why = why_next(P, thresholds, counts, [s.code for s in data.specs], MIN_CODINGS)
         units = data.target_units.iloc[idx]
         return pd.DataFrame(
             {
@@ -371,28 +372,6 @@ def _machine_coder(conn: Any, name: str) -> int:
             hint="rename that coder; names starting with 'suggest:' are kept for suggestions",
         )
     return row.id
-
-
-# -- explaining `suggest next` ------------------------------------------------------------------
-
-
-def _why_next(
-    P: np.ndarray, thresholds: np.ndarray, counts: np.ndarray, specs: Sequence[CodeSpec]
-) -> list[str]:
-    """Why each unit was picked: the code it is least sure about, and a rare code it may carry."""
-    from caseframe.suggest.active import closeness
-
-    out = []
-    near = closeness(P, thresholds)
-    scarcity = 1.0 / (1.0 + counts.astype(float))
-    for i in range(P.shape[0]):
-        j = int(near[i].argmax())
-        parts = [f"uncertain: {specs[j].code} {P[i, j]:.2f} (threshold {thresholds[j]:.2f})"]
-        k = int((P[i] * scarcity).argmax())
-        if counts[k] < MIN_CODINGS and P[i, k] > 0:
-            parts.append(f"may carry {specs[k].code}, which has {int(counts[k])} human-coded units")
-        out.append("; ".join(parts))
-    return out
 
 
 def _snippet(text: str, limit: int = 100) -> str:

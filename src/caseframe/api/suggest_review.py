@@ -184,8 +184,11 @@ class SuggestReviewMixin(ProjectBase):
         if queue is not None and queue.model is not None:
             ordered = order_units(frame, units, queue.model, queue.unit_index, queue.code_index)
         else:
-            ordered = order_units(frame, units)
-        return {"model": _queue_state(queue), "pending": len(frame), "units": ordered[:limit]}
+            ordered = order_units(frame, units)[:limit]
+        ids = dict(zip(*(self.documents_frame()[c] for c in ("name", "id")), strict=True))
+        for unit in ordered:
+            unit["document_id"] = int(ids[unit["document"]])
+        return {"model": _queue_state(queue), "pending": len(frame), "units": ordered}
 
     def _queue_for(self, frame: pd.DataFrame, units: dict[int, tuple[int, int]]) -> _Queue | None:
         """The queue (model in the background) for these pending suggestions; a new one when
@@ -306,7 +309,9 @@ def _with_reasons(project: SuggestReviewMixin, frame: pd.DataFrame) -> pd.DataFr
         note = notes.get(row.id, {})
         length_ok = note.get("unit_length") == row.end - row.start
         columns["phrases"].append(
-            [row.text[s:e] for s, e in (note.get("phrases") or [])] if length_ok else []
+            [{"text": row.text[s:e], "start": s, "end": e} for s, e in note.get("phrases") or []]
+            if length_ok
+            else []
         )
         columns["similar"].append(
             [

@@ -76,6 +76,28 @@ def next_units(
     return chosen
 
 
+def why_next(
+    P: np.ndarray,
+    thresholds: np.ndarray,
+    counts: np.ndarray,
+    codes: Sequence[str],
+    min_codings: int = 3,
+) -> list[str]:
+    """Why each unit was picked: the code it is least sure about, and a rarely coded code it may
+    carry (one with fewer than `min_codings` human codings)."""
+    out = []
+    near = closeness(P, thresholds)
+    scarcity = 1.0 / (1.0 + np.asarray(counts, dtype=float))
+    for i in range(P.shape[0]):
+        j = int(near[i].argmax())
+        parts = [f"uncertain: {codes[j]} {P[i, j]:.2f} (threshold {thresholds[j]:.2f})"]
+        k = int((P[i] * scarcity).argmax())
+        if counts[k] < min_codings and P[i, k] > 0:
+            parts.append(f"may carry {codes[k]}, which has {int(counts[k])} human-coded units")
+        out.append("; ".join(parts))
+    return out
+
+
 # -- proving it: a simulated coder ------------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 Phrases come from a linear method's weights: for code j and unit i, each word n-gram present in
 the unit contributes (its TF-IDF value in the unit) × (the code's weight for it); the largest
 positive contributions are the reasons, shown where they occur in the unit. Similar passages are
-the units a person coded with the same code whose word TF-IDF vectors are closest (cosine) to
-the unit's.
+the units a person coded with the same code whose TF-IDF vectors (word and character n-grams,
+so "nothing" finds "nothing at all") are closest (cosine) to the unit's.
 """
 
 from __future__ import annotations
@@ -62,20 +62,20 @@ def similar_passages(
     k: int = 2,
 ) -> list[list[int]]:
     """For each (unit index, code index) pair, the indices of the `k` training units coded with
-    that code whose word TF-IDF vectors are most similar to the unit's (best first)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    that code whose TF-IDF vectors are most similar to the unit's (best first)."""
+    from sklearn.preprocessing import normalize
 
-    from caseframe.suggest.text import WordAnalyzer
+    from caseframe.suggest.definitions import make_vectorizer
 
     out: list[list[int]] = [[] for _ in pairs]
     if not len(train_texts) or not pairs or not np.asarray(Y).any():
         return out
-    vectorizer = TfidfVectorizer(analyzer=WordAnalyzer(language, (1, 2)), sublinear_tf=True)
+    vectorizer = make_vectorizer(language)
     try:
-        T = vectorizer.fit_transform(list(train_texts))
+        T = normalize(vectorizer.fit_transform(list(train_texts)))
     except ValueError:  # no words at all in the training units
         return out
-    X = vectorizer.transform(list(texts))
+    X = normalize(vectorizer.transform(list(texts)))
     by_code: dict[int, list[int]] = {}
     for n, (_, j) in enumerate(pairs):
         by_code.setdefault(j, []).append(n)
