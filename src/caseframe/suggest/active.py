@@ -151,8 +151,10 @@ def simulate(
     while True:
         begin = time.perf_counter()
         try:
+            # in pool order, so that the whole pool is the very fit `bench_active` compares with
+            rows = sorted(labelled)
             fitted = get_method(method, **(options or {})).fit(
-                [texts[i] for i in labelled], Y[labelled], codebook
+                [texts[i] for i in rows], Y[rows], codebook
             )
             decided = fitted.predict(list(test_texts))
         except InvalidInput:  # too few codings to learn anything yet: the model says nothing

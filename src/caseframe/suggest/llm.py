@@ -196,6 +196,12 @@ class LLMMethod(SuggestionMethod):
         assert failure is not None
         raise failure
 
+    def decide(self, P: np.ndarray) -> np.ndarray:
+        """The codes the model named: no cardinality rules learned from a few coded units."""
+        if self.thresholds_ is None:
+            raise InvalidInput("method 'llm' is not fitted", hint="call fit() first")
+        return (P >= self.thresholds_).astype(np.int8)
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if self.thresholds_ is None:
             raise InvalidInput("method 'llm' is not fitted", hint="call fit() first")

@@ -93,6 +93,12 @@ class QueueModel:
         self.retrain_seconds.append(seconds)
         return seconds
 
+    def unit_priorities(self, units: Sequence[int], coverage_weight: float = 0.5) -> list[float]:
+        """Priority of each unit over every code, as `next_units` ranks (the queue's order)."""
+        pri = pair_priority(self.P, np.asarray(self.method.thresholds_, dtype=float), self.counts,
+                            coverage_weight)  # fmt: skip
+        return [float(pri[u].max()) for u in units]
+
     def priorities(
         self, pairs: Sequence[tuple[int, int]], coverage_weight: float = 0.5
     ) -> list[float]:
@@ -111,8 +117,9 @@ def order_units(
     code_index: dict[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Pending suggestions (a `suggestions_frame(reasons=True)`) grouped by unit, most useful
-    first: the model's pair priority where it knows the unit and code, else the closeness of
-    the stored score to the stored threshold. `units`: suggestion id -> (unit id, code id)."""
+    first: where the model knows the unit, its `next_units` priority (every code's score); else
+    the closeness of the stored score to the stored threshold. Each suggestion carries its own
+    pair priority. `units`: suggestion id -> (unit id, code id)."""
     from caseframe.suggest.active import closeness
 
     pairs, where = [], []
@@ -122,6 +129,9 @@ def order_units(
             pairs.append((unit_index[unit_id], code_index[code_id]))
             where.append(n)
     fresh = dict(zip(where, model.priorities(pairs), strict=True)) if pairs else {}
+    whole = (
+        dict(zip(where, model.unit_priorities([u for u, _ in pairs]), strict=True)) if pairs else {}
+    )
     groups: dict[Any, dict[str, Any]] = {}
     for n, row in enumerate(frame.to_dict("records")):
         score = row["score"] if row["score"] == row["score"] else 0.0
@@ -144,7 +154,9 @@ def order_units(
                 "suggestions": [],
             },
         )
-        group["priority"] = max(group["priority"], priority)
+        # a unit the model knows ranks by all its codes' scores (as `next_units`), else by
+        # the best of its suggestions
+        group["priority"] = whole.get(n, max(group["priority"], priority))
         group["suggestions"].append(
             {k: _plain(v) for k, v in row.items() if k not in ("document", "text")}
             | {"priority": round(priority, 4)}
