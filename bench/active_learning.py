@@ -90,7 +90,9 @@ def queue_speed(k: int = 10, rounds: int = 5) -> dict:
     for _ in range(rounds):
         units = rng.choice(n, size=k, replace=False)
         codes = rng.choice(np.flatnonzero(model.method.trained_), size=k)
-        model.decide([(int(u), int(j), int(rng.random() < 0.5)) for u, j in zip(units, codes)])
+        model.decide(
+            [(int(u), int(j), int(rng.random() < 0.5)) for u, j in zip(units, codes, strict=True)]
+        )
         times.append(model.retrain())
     return {
         "training_units": n,

@@ -109,7 +109,8 @@ def test_failed_requests_are_retried_then_reported(endpoint):
         method.predict(["bad request"])
     assert CALLS["bad request"] == 1  # a client error is not retried
     slow = _method(endpoint, timeout=0.2, retries=1).fit([], None, BOOK)
-    with pytest.raises(EndpointError, match=r"cannot use the language-model endpoint \(ReadTimeout\)"):
+    timed_out = r"cannot use the language-model endpoint \(ReadTimeout\)"
+    with pytest.raises(EndpointError, match=timed_out):
         slow.predict(["slow answer"])
 
 

@@ -56,7 +56,7 @@ def test_similar_passages_are_the_closest_coded_units():
     Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [0, 0]])
     got = similar_passages(train, Y, ["the ambulance came late"], [(0, 0), (0, 1)], "en")
     # the order is by cosine similarity of TF-IDF vectors (reference: scikit-learn's cosine)
-    from caseframe.suggest.definitions import make_vectorizer
+    from caseframe.suggest.text import make_vectorizer
 
     vec = make_vectorizer("en").fit(train)
     sims = cosine_similarity(vec.transform(["the ambulance came late"]), vec.transform(train))

@@ -19,13 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize
 
 from caseframe.errors import InvalidInput
 from caseframe.suggest.base import CodeSpec, SuggestionMethod, register
-from caseframe.suggest.text import WordAnalyzer, detect_language, normalise, words
+from caseframe.suggest.text import detect_language, make_vectorizer, words
 
 ZERO_SHOT_FLOOR = 0.15
 _TOKEN = re.compile(r"\w+")
@@ -53,29 +51,6 @@ def check_described(specs: list[CodeSpec], min_fraction: float) -> None:
             hint="add definitions (or examples/keywords) to these codes, or use the 'supervised' "
             "method once there are human codings",
         )
-
-
-def make_vectorizer(language: str, min_df: int = 1) -> FeatureUnion:
-    return FeatureUnion(
-        [
-            (
-                "word",
-                TfidfVectorizer(
-                    analyzer=WordAnalyzer(language, (1, 2)), sublinear_tf=True, min_df=min_df
-                ),
-            ),
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(3, 5),
-                    sublinear_tf=True,
-                    min_df=min_df,
-                    preprocessor=normalise,
-                ),
-            ),
-        ]
-    )
 
 
 @register("definitions")

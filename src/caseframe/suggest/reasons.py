@@ -65,7 +65,7 @@ def similar_passages(
     that code whose TF-IDF vectors are most similar to the unit's (best first)."""
     from sklearn.preprocessing import normalize
 
-    from caseframe.suggest.definitions import make_vectorizer
+    from caseframe.suggest.text import make_vectorizer
 
     out: list[list[int]] = [[] for _ in pairs]
     if not len(train_texts) or not pairs or not np.asarray(Y).any():

@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import FeatureUnion
 
 # Common Swedish function words (pronouns, articles, prepositions, conjunctions, auxiliaries).
 SWEDISH_STOP_WORDS = frozenset(
@@ -97,3 +101,30 @@ def token_spans(
     ]
     kept = [t for t in found if t[0] not in stop]
     return kept or [("§" + w, s, e) for w, s, e in found]
+
+
+def make_vectorizer(language: str, min_df: int = 1) -> FeatureUnion:
+    """TF-IDF over word 1–2-grams (stopwords dropped) and character 3–5-grams, side by side."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    analyzer=WordAnalyzer(language, (1, 2)), sublinear_tf=True, min_df=min_df
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(3, 5),
+                    sublinear_tf=True,
+                    min_df=min_df,
+                    preprocessor=normalise,
+                ),
+            ),
+        ]
+    )
