@@ -9,7 +9,8 @@ whole pool. Full results: bench/out/active_results.json.
 
 --queue-speed times the review queue's model (`caseframe.suggest.queue.QueueModel`) on NHS
 comments: fitted on 5,000 human-coded units with 5,000 units pending, then refitted after each
-batch of k = 10 decisions (the classifiers of the codes decided on), as the web queue does.
+batch of k = 10 decisions (on 10 random units and up to 10 different codes, decided as the NHS
+coders did), as the web queue does: the classifiers of the codes decided on, then all scores.
 
     .venv/bin/python bench/active_learning.py [--only nhs] [--queue-speed]
 """
@@ -44,13 +45,17 @@ def ensure(name: str) -> Path:
     return folder
 
 
-def simulate(name: str) -> dict:
+def simulate(name: str, seed: int = 0) -> dict:
     from caseframe.suggest.active import bench_active
 
     _, k, start = DATASETS[name]
     began = time.perf_counter()
     result = bench_active(
-        ensure(name), k=k, start=start, on_progress=lambda m: print("  " + m, flush=True)
+        ensure(name),
+        k=k,
+        start=start,
+        seed=seed,
+        on_progress=lambda m: print("  " + m, flush=True),
     )
     result["seconds"] = round(time.perf_counter() - began, 1)
     return result
@@ -81,7 +86,7 @@ def queue_speed(k: int = 10, rounds: int = 5) -> dict:
     Y = label_matrix(data, data.reference_coder(), [s.id for s in segments])
     n = min(5000, len(texts))
     rng = np.random.default_rng(0)
-    # the pending units: the same comments again (a queue of 5,000), read as unlabelled
+    # the pending units: the same comments again (a queue of 5,000)
     model = QueueModel(data.codebook, texts[:n], Y[:n], texts[:n], k=k)
     start = time.perf_counter()
     model.fit()
@@ -90,9 +95,8 @@ def queue_speed(k: int = 10, rounds: int = 5) -> dict:
     for _ in range(rounds):
         units = rng.choice(n, size=k, replace=False)
         codes = rng.choice(np.flatnonzero(model.method.trained_), size=k)
-        model.decide(
-            [(int(u), int(j), int(rng.random() < 0.5)) for u, j in zip(units, codes, strict=True)]
-        )
+        # a reviewer who decides as the NHS coders did; 10 decisions on up to 10 codes
+        model.decide([(int(u), int(j), int(Y[u, j])) for u, j in zip(units, codes, strict=True)])
         times.append(model.retrain())
     return {
         "training_units": n,
@@ -108,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(DATASETS))
     parser.add_argument("--queue-speed", action="store_true")
+    parser.add_argument("--seed", type=int, default=0, help="the random start and order")
     args = parser.parse_args()
     out: dict = {}
     path = OUT / "active_results.json"
@@ -119,8 +124,8 @@ def main() -> None:
     else:
         for name in [args.only] if args.only else list(DATASETS):
             print(f"{name}:", flush=True)
-            result = simulate(name)
-            out[name] = result
+            result = simulate(name, args.seed)
+            out[name if not args.seed else f"{name} seed {args.seed}"] = result
             print(
                 f"\n{name}: pool {result['pool_units']:,}, test {result['test_units']:,}, "
                 f"whole-pool macro-F1 {result['full']['macro_f1']:.3f}, target "
