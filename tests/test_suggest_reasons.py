@@ -178,3 +178,28 @@ def test_kappa_per_code_is_out_of_fold_and_gating_matches_the_bench(nhs_project)
     assert result["gated"]["micro_f1"] == pytest.approx(want["micro_f1"])
     assert 0 <= result["calibration"]["brier"] < 0.25
     _ = CodeSpec  # the codebook entries above are CodeSpec-like rows
+
+
+def test_details_on_sqlite_and_postgresql(project, tmp_path):
+    """The details row, the reasons read back and review, on both stores."""
+    path = tmp_path / "talk.txt"
+    path.write_text(
+        "Interviewer: How is it paid for?\n"
+        "Manager: The budget comes from project money that ends next year.\n"
+        "Interviewer: And supervision?\n"
+        "Manager: A psychologist gives them supervision every second week.\n",
+        encoding="utf-8",
+    )
+    project.import_documents([path])
+    project.add_code("Funding", description="Money, budget and grants for the service.")
+    project.add_code("Supervision", description="Regular supervision and guidance of staff.")
+    run = project.suggest("definitions", codes=["Funding", "Supervision"])
+    assert run.skipped == {"interviewer": 2} and run.stored >= 2
+    frame = project.suggestions_frame(reasons=True)
+    funding = frame[frame["code"] == "Funding"].iloc[0]
+    assert "budget" in [p["text"] for p in funding["phrases"]]
+    assert funding["model"] == "definitions" and funding["threshold"] > 0
+    result = project.review_suggestions("Ann", accept=frame["id"].tolist()[:1])
+    assert result.accepted == 1
+    after = project.suggestions_frame(status=None, reasons=True)
+    assert set(after["status"]) >= {"accepted"}
