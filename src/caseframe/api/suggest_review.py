@@ -246,12 +246,14 @@ class _Queue:
         try:
             with self.project.store.read() as conn:
                 data = collect(conn, None, self.code_ids, self.documents, None, UnitRules())
-                reviewed = q.reviewed_units(conn, self.code_ids)
             model = QueueModel(data.specs, data.train_texts, data.Y, data.target_texts, QUEUE_K)
             model.fit()
             self.unit_index = {int(u): i for i, u in enumerate(data.target_units["id"])}
             self.model = model
             self.state = "ready"
+            # decisions so far, those made while the model was fitted included
+            with self.project.store.read() as conn:
+                reviewed = q.reviewed_units(conn, self.code_ids)
             self.learn(
                 [(u, c, int(s == CodingStatus.ACCEPTED.value)) for u, _, c, _, s in reviewed]
             )
