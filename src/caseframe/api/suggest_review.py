@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from caseframe.suggest.queue import QueueModel
 
 MACHINE_PREFIX = "suggest:"
-SUGGESTION_COLUMNS = [  # the reasons columns need "code_id" too (kept out of the listing)
+SUGGESTION_COLUMNS = [
     "id",
     "document",
     "start",
