@@ -165,6 +165,47 @@ def cross_validate(folder: Path, settings: dict[str, dict], folds: int = 3) -> l
     return lines
 
 
+def honesty(results: dict[str, dict]) -> list[str]:
+    """How honest each method's scores are (Brier score, expected calibration error over every
+    unit × code cell) and what the κ floor keeps (codes offered: out-of-fold κ ≥ 0.4 on the
+    training codings; figures with the other codes never suggested)."""
+    lines = [
+        "",
+        "Scores and the κ floor (codes offered: out-of-fold κ ≥ 0.4 on the training codings):",
+        "",
+        "| dataset / method | Brier | ECE | codes offered | offered: micro-F1 | macro-F1 "
+        "| mean κ |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, r in results.items():
+        cal = r.get("calibration")
+        if not cal:
+            continue
+        gated = r.get("gated")
+        cells = ["", "", "", ""]
+        if gated:
+            cells = [
+                f"{len(gated['codes_offered'])} of {len(r['per_code'])}",
+                f"{gated['micro_f1']:.3f}",
+                f"{gated['macro_f1']:.3f}",
+                f"{gated['mean_kappa']:.3f}",
+            ]
+        lines.append(
+            f"| {label} | {cal['brier']:.4f} | {cal['expected_calibration_error']:.4f} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    lines += ["", "Reliability of `supervised` on NHS (cells by score):", ""]
+    lines += ["| score | cells | mean score | code present |", "|---|---|---|---|"]
+    for b in results["NHS supervised"]["calibration"]["reliability"]:
+        if b["cells"]:
+            lines.append(
+                f"| {b['low']:.1f}–{b['high']:.1f} | {b['cells']:,} | {b['mean_score']:.3f} | "
+                f"{b['observed']:.3f} |"
+            )
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the learning curve")
@@ -274,6 +315,7 @@ def main() -> None:
             for k in averaged[0][1]
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += honesty(results)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += ["", f"Peak memory of the whole run: {peak:.0f} MiB."]
     (OUT / "suggest_results.json").write_text(json.dumps(results, indent=1, default=float))

@@ -69,6 +69,8 @@ PAGES = {
     "coverage": "/coverage",
     "profiles": "/profiles",
     "agreement": "/agreement",
+    "disagreements": "/disagreements",
+    "suggestions": "/suggestions",
     "audit": "/audit",
     "users": "/users",
     "import": "/import",

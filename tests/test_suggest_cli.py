@@ -136,3 +136,26 @@ def test_errors_are_one_line(example_copy, capsys):
     got = _json(capsys)
     assert got["method"] == "definitions" and got["stored"] > 0
     assert got["coder"] == "suggest:definitions"
+
+
+def test_run_says_what_was_skipped_and_list_json_gives_reasons(example_copy, capsys):
+    p = ["--project", str(example_copy.root)]
+    assert run([*p, "codes", "add-framework", "sis"]) == 0
+    capsys.readouterr()
+    assert run([*p, "suggest", "run", "--framework", "sis"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Skipped 18 headings" in out and "under 3 words" in out
+    assert run([*p, "suggest", "list", "--json"]) == 0
+    listed = _json(capsys)
+    assert listed and {"phrases", "similar", "reliability", "model", "code_kappa"} <= set(listed[0])
+    assert {r["start"] for r in listed}.isdisjoint({0})  # no heading suggested
+    # the rules can be loosened: headings then count as units again
+    assert run([*p, "suggest", "run", "--framework", "sis", "--keep-headings", "--json"]) == 0
+    assert "heading" not in _json(capsys)["skipped"]
+
+
+def test_bench_suggest_prints_how_honest_the_scores_are(tiny, capsys):
+    folder, _ = tiny
+    assert run(["bench", "suggest", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "Brier" in out and "code present" in out and "Codes offered" in out

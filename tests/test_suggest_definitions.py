@@ -71,3 +71,28 @@ def test_shapes_and_range():
     assert P.shape == (2, 3)
     assert np.all((P >= 0) & (P <= 1))
     assert method.thresholds_.shape == (3,)
+
+
+def test_keywords_are_graded_evidence_and_acronyms_match_in_capitals():
+    from caseframe.suggest import get_method
+    from caseframe.suggest.base import CodeSpec
+
+    book = [
+        CodeSpec("admin", "Practical back-up.", keywords=("IT", "office")),
+        CodeSpec("money", "Paying for the model.", keywords=("budget", "funding")),
+    ]
+    m = get_method("definitions").fit([], None, book)
+    P = m.predict_proba(
+        [
+            "It feels like a reinforcement.",  # the pronoun, not the IT department
+            "Our IT support sorted the laptops.",
+            "The budget is tight.",
+            "The budget and the funding both ended.",
+        ]
+    )
+    assert P[0, 0] < 0.3 and P[1, 0] >= 0.6
+    # one keyword: 1 - (1 - similarity) × 0.4; a second one adds more evidence
+    assert 0.6 <= P[2, 1] < P[3, 1] < 1
+    assert len({round(p, 4) for p in P[:, 1]}) > 1  # scores differ by unit
+    spans = m.explain(["Our IT support sorted the laptops."], [(0, 0)])[0]
+    assert spans[0][2] == "IT"

@@ -32,14 +32,21 @@ INTERVIEW = (
 
 def add_interview(project: Project, folder: Path) -> int:
     """An uncoded transcript with pending `definitions` suggestions (a low floor, so each
-    unit gets some)."""
+    unit gets some; every unit read, interviewer turns and headings too, and no κ floor: the
+    example's categories are not suggested well enough to be offered by default)."""
     path = folder / "interview.txt"
     path.write_text(INTERVIEW, encoding="utf-8")
     results = project.import_documents([path], case="A1")
     assert all(r.ok for r in results), [r.error for r in results]
     doc = int(project.documents_frame().set_index("name")["id"]["interview.txt"])
     run = project.suggest(
-        "definitions", documents=[doc], options={"min_score": 0.01, "relative": 0.5}
+        "definitions",
+        documents=[doc],
+        options={"min_score": 0.01, "relative": 0.5},
+        min_kappa=0.0,
+        min_words=0,
+        skip_headings=False,
+        skip_interviewer=False,
     )
     assert run.stored >= 6, run
     return doc

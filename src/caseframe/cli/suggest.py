@@ -49,6 +49,24 @@ MODEL_OPTION = typer.Option(None, "--model", help="llm: the model name the endpo
 MODEL_PATH_OPTION = typer.Option(
     None, "--model-path", help="embeddings: a sentence-transformers model folder on this machine."
 )
+MIN_WORDS_OPTION = typer.Option(
+    3,
+    "--min-words",
+    help="Skip units with fewer words than this (0 keeps them; never imported units).",
+)
+KEEP_HEADINGS_OPTION = typer.Option(
+    False, "--keep-headings", help="Also read headings (short lines that end no sentence)."
+)
+KEEP_INTERVIEWER_OPTION = typer.Option(
+    False,
+    "--keep-interviewer",
+    help="Also read interviewer turns (I:, Interviewer:, Intervjuare:, ...).",
+)
+MIN_KAPPA_OPTION = typer.Option(
+    0.4,
+    "--min-kappa",
+    help="Offer a code only when its cross-validated kappa on the project's codings reaches this.",
+)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -90,6 +108,10 @@ def run(
     base_url: str = BASE_URL_OPTION,
     model: str = MODEL_OPTION,
     model_path: Path = MODEL_PATH_OPTION,
+    min_words: int = MIN_WORDS_OPTION,
+    keep_headings: bool = KEEP_HEADINGS_OPTION,
+    keep_interviewer: bool = KEEP_INTERVIEWER_OPTION,
+    min_kappa: float = MIN_KAPPA_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Suggest codes for meaning units and store them as the codings of coder
@@ -104,13 +126,27 @@ def run(
             scheme=scheme,
             options=_options(base_url, model, model_path),
             on_progress=lambda msg: status.update(msg[:100]),
+            min_words=min_words,
+            skip_headings=not keep_headings,
+            skip_interviewer=not keep_interviewer,
+            min_kappa=min_kappa,
         )
     if as_json:
         print_json(result)
         return
     console.print(f"Method: {result.method} ({result.reason}).", markup=False)
+    if result.skipped_note:
+        console.print(
+            f"Skipped {result.skipped_note} (--keep-headings, --keep-interviewer, --min-words).",
+            markup=False,
+        )
     for code, more in result.untrained.items():
         warn(f"'{code}' is not suggested: it needs {more} more human-coded unit(s)")
+    for code, kappa in result.gated.items():
+        warn(
+            f"'{code}' is not offered: its cross-validated kappa on your codings is {kappa:.2f}, "
+            f"below {result.min_kappa:.2f} (--min-kappa)"
+        )
     counts = {c: n for c, n in result.per_code.items() if n}
     if counts:
         table = Table("code", "suggestions", box=box.SIMPLE)
@@ -140,9 +176,11 @@ def list_(
     min_score: float = typer.Option(None, "--min-score"),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List suggestions (pending ones by default), best score first per document."""
+    """List suggestions (pending ones by default), best score first per document. With --json
+    each has its reasons: the phrases that drove it, similar passages people coded with the
+    code, the code's reliability in words, and the model, prompt version and seconds."""
     frame = open_project(ctx).suggestions_frame(
-        document, method, None if status == "all" else status, min_score
+        document, method, None if status == "all" else status, min_score, reasons=as_json
     )
     if as_json:
         print_json(frame)
@@ -194,7 +232,7 @@ def review(
                 hint="use --accept-all or --reject-all (with --document, --method, --min-score) "
                 "in scripts",
             )
-        frame = project.suggestions_frame(document, method, min_score=min_score)
+        frame = project.suggestions_frame(document, method, min_score=min_score, reasons=True)
         accept, reject = _ask(frame)
         result = project.review_suggestions(coder, accept=accept, reject=reject)
     if as_json:
@@ -224,6 +262,11 @@ def _ask(frame) -> tuple[list[int], list[int]]:
             markup=False,
         )
         console.print("  " + " ".join(row.text.split())[:400], markup=False)
+        if getattr(row, "phrases", None):
+            said = ", ".join(f"“{p['text']}”" for p in row.phrases)
+            console.print(f"  because of: {said}", markup=False)
+        if getattr(row, "reliability", None):
+            console.print(f"  {row.reliability}", markup=False)
         answer = ""
         while answer not in ("a", "r", "s", "q"):
             answer = typer.prompt("  decision [a/r/s/q]", default="s").strip().lower()
@@ -249,6 +292,9 @@ def next_(
     documents: list[str] = DOCUMENTS_OPTION,
     scheme: str = SCHEME_OPTION,
     model_path: Path = MODEL_PATH_OPTION,
+    min_words: int = MIN_WORDS_OPTION,
+    keep_headings: bool = KEEP_HEADINGS_OPTION,
+    keep_interviewer: bool = KEEP_INTERVIEWER_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The uncoded meaning units whose human coding would most improve the model (uncertain
@@ -261,6 +307,9 @@ def next_(
         documents=_split(documents),
         scheme=scheme,
         options=_options(None, None, model_path),
+        min_words=min_words,
+        skip_headings=not keep_headings,
+        skip_interviewer=not keep_interviewer,
     )
     if as_json:
         print_json(frame)
@@ -292,10 +341,12 @@ def bench_suggest(
     base_url: str = BASE_URL_OPTION,
     model: str = MODEL_OPTION,
     model_path: Path = MODEL_PATH_OPTION,
+    min_kappa: float = MIN_KAPPA_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Fit on split=train, predict split=test, score against the reference coder: per code and
-    overall F1, Cohen's kappa and Gwet's AC1, speed."""
+    overall F1, Cohen's kappa and Gwet's AC1, speed; how honest the scores are (Brier score,
+    reliability table); and the figures of the codes a project would offer (--min-kappa)."""
     from caseframe.suggest.evaluate import bench_suggest as run_bench
 
     with err_console.status(f"benchmarking {method} …"):
@@ -306,6 +357,7 @@ def bench_suggest(
             zero_shot,
             learning_curve,
             options=_options(base_url, model, model_path),
+            min_kappa=min_kappa,
         )
     if as_json:
         print_json(result)
@@ -357,6 +409,7 @@ def _print_bench(result: dict[str, Any]) -> None:
             f"{idle} codes neither used nor suggested on the test units are not shown (--json "
             "lists every code). n: test units with the code; sugg.: units the method gave it."
         )
+    _print_calibration(result)
     hh = result.get("human_human")
     if hh:
         console.print(
@@ -380,3 +433,91 @@ def _print_bench(result: dict[str, Any]) -> None:
                 _f(point["mean_kappa"]),
             )
         console.print(table)
+
+
+def _print_calibration(result: dict[str, Any]) -> None:
+    cal = result.get("calibration")
+    if cal:
+        console.print(
+            f"Scores: Brier {_f(cal['brier'], 4)}, expected calibration error "
+            f"{_f(cal['expected_calibration_error'], 4)} over {cal['cells']:,} unit × code cells "
+            "(0 is perfect).",
+            markup=False,
+        )
+        table = Table("score", "cells", "mean score", "code present", box=box.SIMPLE)
+        for row in cal["reliability"]:
+            if row["cells"]:
+                table.add_row(
+                    f"{row['low']:.1f}–{row['high']:.1f}",
+                    f"{row['cells']:,}",
+                    _f(row["mean_score"]),
+                    _f(row["observed"]),
+                )
+        console.print(table)
+    gated = result.get("gated")
+    if gated:
+        console.print(
+            f"Codes offered (cross-validated kappa ≥ {gated['min_kappa']:.2f}): "
+            f"{len(gated['codes_offered'])} of {len(result['per_code'])}; on those alone: "
+            f"micro-F1 {_f(gated['micro_f1'])}, macro-F1 {_f(gated['macro_f1'])}, mean κ "
+            f"{_f(gated['mean_kappa'])} (codes not offered count as never suggested).",
+            markup=False,
+        )
+
+
+# --------------------------------------------------------------------------- bench active
+
+
+@bench_app.command("active")
+def bench_active(
+    dataset: Path = typer.Argument(..., help="A coded-segment dataset folder (FORMATS.md)."),
+    method: str = typer.Option("supervised", "--method", "-m"),
+    reference: str = typer.Option(None, "--reference", help="The reference coder."),
+    k: int = typer.Option(100, "--k", help="Labels between refits."),
+    start: int = typer.Option(None, "--start", help="Random labels to start from (default k)."),
+    max_labels: int = typer.Option(
+        None, "--max-labels", help="Stop after this many labels (default: the whole pool)."
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Simulate a coder labelling the split=train units in the order the method asks for
+    (uncertainty and coverage, as `suggest next`) and in random order, refitting every k
+    labels; report both learning curves (macro-F1 on split=test) and the labels each order
+    needs to reach 90 % of the macro-F1 of a fit on the whole pool."""
+    from caseframe.suggest.active import bench_active as run_active
+
+    with err_console.status("simulating …") as status:
+        result = run_active(
+            dataset,
+            method,
+            reference=reference,
+            k=k,
+            start=start,
+            max_labels=max_labels,
+            seed=seed,
+            on_progress=lambda msg: status.update(msg[:100]),
+        )
+    if as_json:
+        print_json(result)
+        return
+    full = result["full"]
+    console.print(
+        f"{result['method']} on {result['dataset']}: pool {result['pool_units']:,} units, "
+        f"{result['test_units']:,} test units; whole pool: macro-F1 {_f(full['macro_f1'])}, "
+        f"target (90 %) {_f(result['target_macro_f1'])}.",
+        markup=False,
+    )
+    table = Table("labels", "active macro-F1", "random macro-F1", box=box.SIMPLE)
+    active = {p["labels"]: p for p in result["curves"]["active"]}
+    rand = {p["labels"]: p for p in result["curves"]["random"]}
+    for n in sorted(set(active) | set(rand)):
+        table.add_row(
+            f"{n:,}",
+            _f(active[n]["macro_f1"]) if n in active else "",
+            _f(rand[n]["macro_f1"]) if n in rand else "",
+        )
+    console.print(table)
+    reach = result["labels_to_90pct"]
+    say = {o: ("not reached" if v is None else f"{v:,} labels") for o, v in reach.items()}
+    done(f"90 % of the whole-pool macro-F1: active order {say['active']}, random {say['random']}.")

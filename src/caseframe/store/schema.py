@@ -312,6 +312,25 @@ codings = Table(
 Index("ix_codings_code_coder", codings.c.code_id, codings.c.coder_id)
 Index("ix_codings_document", codings.c.document_id, codings.c.start)
 
+# What a machine method said beside a suggestion (a coding of a machine coder): the model and
+# prompt version, the time it took, the code's threshold and cross-validated κ, and the reasons.
+# Reasons hold no text, so pseudonymising a document leaves nothing behind here: `phrases` are
+# [start, end] offsets into the unit (valid while the coding keeps `unit_length`), `similar` are
+# ids of meaning units people coded with the same code.
+suggestion_details = Table(
+    "suggestion_details",
+    metadata,
+    Column("coding_id", Integer, ForeignKey("codings.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(200)),
+    Column("prompt_version", String(40)),
+    Column("seconds", Float),
+    Column("threshold", Float),
+    Column("code_kappa", Float),
+    Column("phrases", JSON),
+    Column("similar", JSON),
+    Column("unit_length", Integer),
+)
+
 # Which coder has coded which document in full: a coder who applied no code to a unit of such a
 # document said "no code here" (needed for agreement; FORMATS.md semantics).
 coder_documents = Table(

@@ -80,6 +80,12 @@ class SuggestionMethod:
     single_label_rule_: str = field(default="max", init=False, repr=False)
     # codes that (almost) never share a unit with another code, e.g. "did not answer"
     exclusive_: np.ndarray | None = field(default=None, init=False, repr=False)
+    # Cohen's κ per code of the method's decisions against the training codings, out of fold
+    # (nan where a code could not be measured); the project offers a code only above a floor
+    code_kappa_: np.ndarray | None = field(default=None, init=False, repr=False)
+    # per unit of the last predict_proba call, what a method records beside its scores (the
+    # language model's name, prompt version and seconds); None for methods with nothing to add
+    unit_details_: list[dict[str, Any]] | None = field(default=None, init=False, repr=False)
 
     def fit(
         self, texts: Sequence[str], Y: np.ndarray | None, codebook: Sequence[Any]
@@ -118,6 +124,14 @@ class SuggestionMethod:
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.decide(self.predict_proba(texts))
+
+    def explain(
+        self, texts: Sequence[str], pairs: Sequence[tuple[int, int]], top: int = 3
+    ) -> list[list[tuple[int, int, str]]]:
+        """For each (unit index, code index) pair, the phrases of the unit that drove the score
+        most, as (start, end, phrase) offsets into that unit's text. Methods that cannot say
+        return no phrases."""
+        return [[] for _ in pairs]
 
     def decide(self, P: np.ndarray) -> np.ndarray:
         """0/1 decisions from scores: per-code thresholds, then the learned cardinality rules."""

@@ -170,6 +170,48 @@ def human_agreement(
     )
 
 
+def calibration(Y_true: np.ndarray, P: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """How honest the scores are, over every (unit, code) cell: the Brier score (mean squared
+    difference between score and 0/1 truth; 0 is perfect) and a reliability table (cells grouped
+    by score into equal-width bins: how many, their mean score, how often the code was there).
+    A calibrated method has `observed` close to `mean_score` in every bin."""
+    y = np.asarray(Y_true, dtype=float).ravel()
+    p = np.clip(np.asarray(P, dtype=float).ravel(), 0.0, 1.0)
+    if not y.size:
+        return {"brier": float("nan"), "cells": 0, "reliability": []}
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    table = []
+    for b in range(bins):
+        inside = which == b
+        n = int(inside.sum())
+        table.append(
+            {
+                "low": b / bins,
+                "high": (b + 1) / bins,
+                "cells": n,
+                "mean_score": float(p[inside].mean()) if n else float("nan"),
+                "observed": float(y[inside].mean()) if n else float("nan"),
+            }
+        )
+    filled = [r for r in table if r["cells"]]
+    ece = sum(r["cells"] * abs(r["mean_score"] - r["observed"]) for r in filled) / y.size
+    return {
+        "brier": float(np.mean((p - y) ** 2)),
+        "expected_calibration_error": float(ece),
+        "cells": int(y.size),
+        "reliability": table,
+    }
+
+
+def gate(decided: np.ndarray, code_kappa: np.ndarray | None, floor: float) -> np.ndarray:
+    """Decisions with every code whose out-of-fold κ is below `floor` (or unmeasured) removed:
+    what a project offers (see `api.suggest`). Without κ figures nothing is removed."""
+    if code_kappa is None:
+        return decided
+    keep = np.nan_to_num(np.asarray(code_kappa, dtype=float), nan=-1.0) >= floor
+    return decided * keep[None, :].astype(decided.dtype)
+
+
 def run_method(
     method: SuggestionMethod,
     train_texts: list[str],
@@ -187,6 +229,24 @@ def run_method(
     return decided, fit_seconds, len(test_texts) / max(elapsed, 1e-9)
 
 
+def run_method_scores(
+    method: SuggestionMethod,
+    train_texts: list[str],
+    Y_train: np.ndarray | None,
+    codebook: Sequence[Any],
+    test_texts: list[str],
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Fit, score, decide; return (scores, decisions, fit seconds, units per second)."""
+    start = time.perf_counter()
+    method.fit(train_texts, Y_train, codebook)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    P = method.predict_proba(test_texts)
+    decided = method.decide(P)
+    elapsed = time.perf_counter() - start
+    return P, decided, fit_seconds, len(test_texts) / max(elapsed, 1e-9)
+
+
 def bench_suggest(
     dataset_dir: str | Path,
     method: str = "supervised",
@@ -197,12 +257,15 @@ def bench_suggest(
     options: dict[str, Any] | None = None,
     seed: int = 0,
     train_dir: str | Path | None = None,
+    min_kappa: float = 0.4,
 ) -> dict[str, Any]:
     """Fit on split=train (nothing but the codebook with `zero_shot`), predict split=test, score.
 
     `train_dir` takes the training units from another dataset with the same codes (used where the
     multi-coder test units live in a folder of their own). Test labels are read only after
-    prediction, for scoring.
+    prediction, for scoring. Besides the figures of every decision, `calibration` says how
+    honest the scores are and `gated` scores only the codes a project would offer (out-of-fold
+    κ on the training codings at least `min_kappa`).
     """
     dataset = read_coded_dataset(dataset_dir)
     ref = dataset.reference_coder(reference)
@@ -245,9 +308,22 @@ def bench_suggest(
             texts, Y = [texts[i] for i in keep], Y[keep]
         m = get_method(method, **(options or {}))
         fit_texts = [] if zero_shot else texts
-        decided, fit_s, ups = run_method(m, fit_texts, Y, dataset.codebook, test_texts)
-        result = score(label_matrix(dataset, ref, test_ids), decided, codes)
+        P, decided, fit_s, ups = run_method_scores(m, fit_texts, Y, dataset.codebook, test_texts)
+        truth = label_matrix(dataset, ref, test_ids)
+        result = score(truth, decided, codes)
         result["averages"] = averages(result, None if Y is None else Y.sum(axis=0))
+        result["calibration"] = calibration(truth, P)
+        if m.code_kappa_ is not None:
+            offered = gate(decided, m.code_kappa_, min_kappa)
+            gated = score(truth, offered, codes)
+            result["gated"] = {k: v for k, v in gated.items() if k != "per_code"} | {
+                "min_kappa": min_kappa,
+                "codes_offered": [
+                    c
+                    for c, k in zip(codes, np.nan_to_num(m.code_kappa_, nan=-1.0), strict=True)
+                    if k >= min_kappa
+                ],
+            }
         result.update(
             fit_seconds=fit_s, units_per_second=ups, train_units=0 if zero_shot else len(texts)
         )
@@ -281,6 +357,7 @@ def bench_suggest(
             except InvalidInput as exc:  # too few codings at this fraction: say so, go on
                 curve.append({"fraction": f, "skipped": exc.line()})
                 continue
-            curve.append({k: v for k, v in r.items() if k != "per_code"} | {"fraction": f})
+            skip = ("per_code", "calibration", "gated")
+            curve.append({k: v for k, v in r.items() if k not in skip} | {"fraction": f})
         result["learning_curve"] = curve
     return result

@@ -131,6 +131,20 @@ class SupervisedMethod(SuggestionMethod):
         self.thresholds_ = self._choose_thresholds(probs, Y)
         if self.single_label_:
             self.single_label_rule_ = self._choose_single_rule(probs, Y)
+        self.code_kappa_ = self._code_kappa(probs, Y)
+
+    def _code_kappa(self, probs: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Cohen's κ per code of the out-of-fold decisions (the models never saw those units;
+        thresholds were chosen on the same scores, so the figure leans a little high)."""
+        from caseframe.suggest.evaluate import kappa
+
+        D = self.decide(probs)
+        return np.array(
+            [
+                kappa(Y[:, j], D[:, j]) if self.trained_[j] else float("nan")
+                for j in range(Y.shape[1])
+            ]
+        )
 
     def _choose_single_rule(self, probs: np.ndarray, Y: np.ndarray) -> str:
         """The single-label rule with the higher mean per-code κ on out-of-fold scores."""
@@ -165,6 +179,14 @@ class SupervisedMethod(SuggestionMethod):
             X = sp.hstack([X, sp.csr_matrix(D)])
         return sp.csr_matrix(X)
 
+    def _classifier(self) -> LinearSVC | LogisticRegression:
+        # liblinear shuffles with the global random state unless given a seed
+        if self.model == "svm":
+            return LinearSVC(C=self.C, class_weight="balanced", random_state=self.seed)
+        return LogisticRegression(
+            C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed
+        )
+
     def _train(self, X: sp.csr_matrix, Y: np.ndarray) -> list:
         models: list = []
         for j in range(Y.shape[1]):
@@ -172,15 +194,72 @@ class SupervisedMethod(SuggestionMethod):
             if not self.trained_[j] or y.min() == y.max():
                 models.append(None)
                 continue
-            # liblinear shuffles with the global random state unless given a seed
-            if self.model == "svm":
-                clf = LinearSVC(C=self.C, class_weight="balanced", random_state=self.seed)
-            else:
-                clf = LogisticRegression(
-                    C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed
-                )
-            models.append(clf.fit(X, y))
+            models.append(self._classifier().fit(X, y))
         return models
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The feature rows of `texts` (for `refit_codes`, which then needs no re-reading)."""
+        return self._features(texts)
+
+    def refit_codes(self, X: sp.csr_matrix, Y: np.ndarray, codes: Sequence[int]) -> list[int]:
+        """Retrain the classifiers of `codes` (indices) on feature rows X and 0/1 labels Y.
+
+        Quick enough to follow a reviewer: the vocabulary stays; a code already learned keeps
+        its calibration and threshold and only its weights change; a code that now reaches
+        `min_positives` is learned with out-of-fold calibration of its own. Returns the codes
+        retrained. (With `stack`, the second stage is not retrained.)
+        """
+        Y = (np.asarray(Y) > 0).astype(np.int8)
+        done = []
+        for j in codes:
+            y = Y[:, j]
+            if y.sum() < self.min_positives or y.min() == y.max():
+                continue
+            if not self.trained_[j]:
+                self._learn_new_code(X, y, j)
+            self.models_[j] = self._classifier().fit(X, y)
+            done.append(int(j))
+        return done
+
+    def _learn_new_code(self, X: sp.csr_matrix, y: np.ndarray, j: int) -> None:
+        oof = np.full(len(y), -30.0)
+        folds = KFold(min(self.folds, len(y)), shuffle=True, random_state=self.seed)
+        for train, held in folds.split(X):
+            if y[train].min() != y[train].max():
+                clf = self._classifier().fit(X[train], y[train])
+                oof[held] = np.asarray(X[held] @ clf.coef_[0]).ravel() + clf.intercept_[0]
+        self.calibration_[j] = platt(oof, y)
+        p = sigmoid(oof * self.calibration_[j, 0] + self.calibration_[j, 1])
+        t, _ = best_f1_threshold(y, p)
+        k = y.sum()
+        self.thresholds_[j] = (k * t + self.shrink * self.shared_threshold_) / (k + self.shrink)
+        self.trained_[j] = True
+        self.untrained_codes_.pop(self.codes_[j], None)
+        if self.code_kappa_ is not None:
+            from caseframe.suggest.evaluate import kappa
+
+            self.code_kappa_[j] = kappa(y, (p >= self.thresholds_[j]).astype(int))
+
+    def explain(
+        self, texts: Sequence[str], pairs: Sequence[tuple[int, int]], top: int = 3
+    ) -> list[list[tuple[int, int, str]]]:
+        """The word n-grams of each unit with the largest weight × TF-IDF for the code."""
+        from caseframe.suggest.reasons import phrase_spans, top_terms
+
+        word = self.vectorizer_.transformer_list[0][1]
+        names = word.get_feature_names_out()
+        rows = sorted({i for i, _ in pairs})
+        where = {i: r for r, i in enumerate(rows)}
+        W = word.transform([texts[i] for i in rows]) if rows else None
+        out = []
+        for i, j in pairs:
+            model = self.models_[j]
+            if model is None or W is None:
+                out.append([])
+                continue
+            terms = top_terms(W[where[i]], model.coef_[0][: len(names)], names, top)
+            out.append(phrase_spans(texts[i], terms, self.language_))
+        return out
 
     @staticmethod
     def _decision(models: list, X: sp.csr_matrix) -> np.ndarray:
@@ -206,7 +285,10 @@ class SupervisedMethod(SuggestionMethod):
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if self.thresholds_ is None:
             raise InvalidInput("method 'supervised' is not fitted", hint="call fit() first")
-        X = self._features(texts)
+        return self.predict_proba_features(self._features(texts))
+
+    def predict_proba_features(self, X: sp.csr_matrix) -> np.ndarray:
+        """Scores of feature rows made by `features`."""
         Z = self._decision(self.models_, X)
         P = sigmoid(Z * self.calibration_[:, 0] + self.calibration_[:, 1])
         if self.stage2_ is not None:

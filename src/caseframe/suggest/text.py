@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import FeatureUnion
 
 # Common Swedish function words (pronouns, articles, prepositions, conjunctions, auxiliaries).
 SWEDISH_STOP_WORDS = frozenset(
@@ -84,3 +88,43 @@ class WordAnalyzer:
         for n in range(max(lo, 2), hi + 1):
             out.extend(" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1))
         return out
+
+
+def token_spans(
+    text: str, language: str = "en", *, keep_stopwords: bool = False
+) -> list[tuple[str, int, int]]:
+    """(token, start, end) of the tokens `WordAnalyzer` reads, as code-point offsets into `text`
+    (an NFC text, as every document is), so an n-gram can be shown where it occurs."""
+    stop = frozenset() if keep_stopwords else STOPWORDS.get(language, ENGLISH)
+    found = [
+        (m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _WORD.finditer(text)
+    ]
+    kept = [t for t in found if t[0] not in stop]
+    return kept or [("§" + w, s, e) for w, s, e in found]
+
+
+def make_vectorizer(language: str, min_df: int = 1) -> FeatureUnion:
+    """TF-IDF over word 1–2-grams (stopwords dropped) and character 3–5-grams, side by side."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    analyzer=WordAnalyzer(language, (1, 2)), sublinear_tf=True, min_df=min_df
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(3, 5),
+                    sublinear_tf=True,
+                    min_df=min_df,
+                    preprocessor=normalise,
+                ),
+            ),
+        ]
+    )
