@@ -149,7 +149,12 @@ def wait_until(page, expression: str, timeout: float = 15.0):
     """Poll a JavaScript expression (the page's CSP forbids Playwright's wait_for_function)."""
     deadline = time.monotonic() + timeout
     while True:
-        value = page.evaluate(expression)
+        try:
+            value = page.evaluate(expression)
+        except Exception as exc:  # a reload in progress destroys the context; poll again
+            if "context was destroyed" not in str(exc):  # playwright's Error, without importing it
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
