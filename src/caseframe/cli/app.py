@@ -110,6 +110,16 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Start the web workspace for a project (on 127.0.0.1 unless told otherwise).",
     ),
     "users": (("web",), "Users of the web workspace and their roles."),
+    "backup": (
+        ("backup",),
+        "Back up the project's store (SQLite: online backup while the workspace runs; "
+        "PostgreSQL: pg_dump).",
+    ),
+    "restore": (
+        ("backup",),
+        "Restore the project's store from a backup (into a new folder, or over the current "
+        "store with --force).",
+    ),
     "audit": (("audit",), "List the audit log, newest first."),
     "batch": (
         ("batch",),

@@ -1,8 +1,11 @@
 """CSRF protection for every state-changing request.
 
-The token is an HMAC of the session's nonce (a synchronizer token bound to the session): pages
-carry it in `<meta name="csrf-token">`, scripts send it as `X-CSRF-Token`, plain forms as the
-`csrf_token` field. A request whose Origin names another site is refused as well.
+The token is an HMAC of the session's nonce (a synchronizer token bound to the session): for a
+signed-in session the nonce is the hash that names it in the store, so the token dies with the
+session (sign-out, an owner ending it, a time limit); for the sign-in form it is the random
+nonce of the form's signed cookie. Pages carry it in `<meta name="csrf-token">`, scripts send it
+as `X-CSRF-Token`, plain forms as the `csrf_token` field. A request whose Origin names another
+site is refused as well.
 """
 
 from __future__ import annotations
