@@ -39,14 +39,23 @@ class ChangeFeed:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def ready(self) -> bool:
+        """Following the sequence (false while the store cannot be reached at start)."""
+        return self._started.is_set() and not self._stop.is_set()
+
+    def latest_in_store(self) -> int:
+        return ChangeSource(self.project.store, listen=False).latest()
+
     def start(self) -> None:
         """Start following (once; the first event stream of the worker calls it)."""
         with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._run, name="caseframe-changes", daemon=True)
-            self._thread.start()
-        self._started.wait(timeout=30)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="caseframe-changes", daemon=True
+                )
+                self._thread.start()
+        self._started.wait(timeout=30)  # every caller: the sequence's current end must be known
 
     def stop(self) -> None:
         self._stop.set()

@@ -45,7 +45,8 @@ def _still_signed_in(request: Request) -> bool:
 async def events(request: Request, user: User = Depends(viewer)):
     feed = request.app.state.web.feed
     await run_in_threadpool(feed.start)
-    last = _start_after(request, feed.latest)
+    latest = feed.latest if feed.ready else await run_in_threadpool(feed.latest_in_store)
+    last = _start_after(request, latest)
 
     async def stream():
         nonlocal last
