@@ -1,17 +1,24 @@
-"""Latency of the web workspace on loopback.
+"""Latency of the web workspace on loopback, with one or several worker processes.
 
-1. "Apply a code" (POST /api/codings, the request the browser sends) with 1, 5 and 20
-   simulated coders working at once, each sending its next coding as soon as the last one is
-   answered (a closed loop, so this is the busy case, not a typical team): p50/p95/p99.
-2. Opening a 30,000-word transcript that carries 500 codings: the page, the document JSON and
-   its codings (server side), and, when Debian's Chromium is installed, until the browser has
-   drawn the highlighted transcript.
+Two kinds of run (both start `caseframe serve --workers N` in its own process and talk to it
+over loopback with httpx, latency measured at the client):
 
-The server runs in its own process (uvicorn, one worker) so client and server do not share a
-GIL. Usage:
-    .venv/bin/python bench/web_latency.py                      # SQLite
-    .venv/bin/python bench/web_latency.py --db postgresql://user:pw@127.0.0.1:5432/postgres
-Writes bench/out/web_latency-<store>.json and prints a table.
+* `--scenario levels` (the old one): "apply a code" (POST /api/codings) with 1, 5 and 20
+  coders, back to back (each sends its next coding when the last is answered) and paced
+  (exponential pauses, mean --pace s); then opening a 30,000-word transcript with 500 codings.
+* `--scenario team` (issue 13): 100 paced coders (one coding every 5–10 s each, uniform) for
+  --duration s, with one more user following /api/events (how long after the answer a change
+  arrives there); 20 coders back to back, --per-coder codings each; then both at once with one
+  worker killed with SIGKILL a third of the way in: clients retry a cut connection (a 409 "already
+  coded" on the retry means the first try was stored) and the store is checked afterwards: every
+  acknowledged coding present, none twice, none stored that nobody asked for.
+
+Usage:
+    .venv/bin/python bench/web_latency.py --scenario team --workers 2             # SQLite
+    .venv/bin/python bench/web_latency.py --scenario team --workers 4 \
+        --db postgresql://user:pw@127.0.0.1:5432/postgres                          # PostgreSQL
+Writes bench/out/web_latency-<store>-<workers>w-<scenario>.json and prints a table; the load
+average of the machine is printed with the figures (other work on it slows everything).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -85,19 +93,30 @@ def build(folder: Path, db: str | None, coders: int) -> dict:
     return info
 
 
-def serve(project_dir: str, port: int, db: str | None) -> None:
-    import uvicorn
+def start_server(project_dir: Path, port: int, db: str | None, workers: int):
+    cmd = [sys.executable, "-c", "from caseframe.cli.main import main; main()", "serve"]
+    cmd += [str(project_dir), "--port", str(port), "--workers", str(workers)]
+    if db:
+        cmd += ["--db", db]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO / "src")}
+    return subprocess.Popen(cmd, env=env)
 
-    from caseframe.web import create_app
 
-    app = create_app(project_dir, db=db)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+def worker_pids(pid: int) -> list[int]:
+    """uvicorn's worker processes under `caseframe serve` (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"resource_tracker" not in cmdline:
+                found.append(int(child))
+    return sorted(found)
 
 
 def login(base: str, name: str):
     import httpx
 
-    client = httpx.Client(base_url=base, timeout=60)
+    client = httpx.Client(base_url=base, timeout=60, limits=httpx.Limits(max_connections=4))
     token = re.search(r'name="csrf-token" content="([^"]*)"', client.get("/login").text)[1]
     r = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
     assert r.status_code in (200, 303), r.text
@@ -106,6 +125,8 @@ def login(base: str, name: str):
 
 
 def percentiles(values: list[float]) -> dict:
+    if len(values) < 2:
+        return {"n": len(values)}
     q = statistics.quantiles(values, n=100, method="inclusive")
     return {"n": len(values), "p50": q[49], "p95": q[94], "p99": q[98], "max": max(values)}
 
@@ -225,57 +246,386 @@ def fresh_pg_database(admin_url: str) -> tuple[str, object]:
     return url.render_as_string(hide_password=False), drop
 
 
+# -- the team scenario (issue 13) ------------------------------------------------------------------
+
+
+class Coder:
+    """One simulated person with their own session; never the same segment twice, so every
+    201 is a new coding and a 409 can only mean an earlier try of the same request was stored."""
+
+    def __init__(self, base: str, name: str, index: int, info: dict):
+        self.client = login(base, name)
+        self.name, self.index, self.info = name, index, info
+        self.k = 0
+        self.acked: dict[tuple[int, int, int], int | None] = {}
+        self.ack_time: dict[int, float] = {}
+        self.latencies: list[tuple[float, float]] = []  # (time answered, ms) of first tries
+        self.retried_ms: list[float] = []
+        self.errors: list[str] = []
+        self.retries = 0
+
+    def body(self) -> dict:
+        k, self.k = self.k, self.k + 1
+        span = self.info["work_len"] - 400
+        start = (self.index * 1543 + k * 13) % span
+        codes = self.info["codes"]
+        return {
+            "document_id": self.info["work_doc"],
+            "start": start,
+            "end": start + 10 + k % 50,
+            "code_id": codes[(self.index + k) % len(codes)],
+        }
+
+    def apply(self) -> None:
+        import httpx
+
+        body = self.body()
+        key = (body["start"], body["end"], body["code_id"])
+        tries = 0
+        t0 = time.perf_counter()
+        while True:
+            try:
+                r = self.client.post("/api/codings", json=body)
+                break
+            except httpx.TransportError:  # the worker died with the connection
+                tries += 1
+                self.retries += 1
+                if tries > 50:
+                    self.errors.append("no answer after 50 tries")
+                    return
+                time.sleep(0.2)
+        ms = (time.perf_counter() - t0) * 1000
+        if r.status_code == 201:
+            coding_id = r.json()["id"]
+            self.acked[key] = coding_id
+            self.ack_time[coding_id] = time.time()
+            if tries:
+                self.retried_ms.append(ms)
+            else:
+                self.latencies.append((time.time(), ms))
+        elif r.status_code == 409 and tries:
+            self.acked[key] = None  # stored by the try whose answer was lost
+            self.retried_ms.append(ms)
+        else:
+            self.errors.append(f"{r.status_code} {r.text[:100]}")
+
+
+class Follower(threading.Thread):
+    """A user with the workspace open: reads /api/events and notes when each coding arrives."""
+
+    def __init__(self, base: str, name: str):
+        super().__init__(daemon=True)
+        self.client = login(base, name)
+        self.arrived: dict[int, float] = {}
+        self.stop = False
+        self.last_id: int | None = None
+        self.start()
+
+    def run(self) -> None:
+        import httpx
+
+        while not self.stop:
+            headers = {} if self.last_id is None else {"Last-Event-ID": str(self.last_id)}
+            try:
+                with self.client.stream(
+                    "GET", "/api/events", headers=headers, timeout=httpx.Timeout(30, read=60)
+                ) as r:
+                    for line in r.iter_lines():
+                        if self.stop:
+                            return
+                        if line.startswith("id: "):
+                            self.last_id = int(line[4:])
+                        elif line.startswith("data: "):
+                            event = json.loads(line[6:])
+                            if event["kind"] == "coding" and isinstance(event["id"], int):
+                                self.arrived.setdefault(event["id"], time.time())
+            except httpx.HTTPError:
+                time.sleep(0.3)
+
+
+def run_coders(
+    paced: list[Coder],
+    busy: list[Coder],
+    duration: float,
+    per_coder: int,
+    pace: tuple[float, float],
+    kill=None,
+) -> float:
+    """Paced coders for `duration` s and busy coders `per_coder` codings each (or, with paced
+    ones beside them, until `duration`); `kill(t0)` runs in its own thread. Returns the wall
+    time."""
+    stop_at = time.monotonic() + duration
+
+    def paced_work(c: Coder) -> None:
+        rng = random.Random(c.index)
+        time.sleep(rng.uniform(0, pace[1]))
+        while time.monotonic() < stop_at:
+            c.apply()
+            time.sleep(rng.uniform(*pace))
+
+    def busy_work(c: Coder) -> None:
+        for _ in range(per_coder):
+            if paced and time.monotonic() >= stop_at:
+                return
+            c.apply()
+
+    threads = [threading.Thread(target=paced_work, args=(c,)) for c in paced]
+    threads += [threading.Thread(target=busy_work, args=(c,)) for c in busy]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    if kill:
+        threading.Thread(target=kill, args=(time.monotonic(),), daemon=True).start()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - t0
+
+
+def summary(coders: list[Coder], wall: float, since: float = 0.0) -> dict:
+    ms = [m for c in coders for t, m in c.latencies if t >= since]
+    out = percentiles(ms)
+    out.update(
+        throughput_per_s=sum(len(c.acked) for c in coders) / wall if wall else None,
+        retried=sum(c.retries for c in coders),
+        retried_ms=percentiles([m for c in coders for m in c.retried_ms]),
+        errors=[e for c in coders for e in c.errors][:5],
+    )
+    return out
+
+
+def check_store(project_dir: Path, db: str | None, coders: list[Coder]) -> dict:
+    """Every acknowledged coding is stored once; nothing stored that was not acknowledged."""
+    from caseframe.web.app import open_project
+
+    project = open_project(project_dir, db)
+    try:
+        frame = project.codings_frame(coders=[c.name for c in coders])
+    finally:
+        project.close()
+    stored: dict[str, dict[tuple[int, int, int], list[int]]] = {}
+    for row in frame.itertuples():
+        stored.setdefault(row.coder, {}).setdefault((row.start, row.end, row.code_id), []).append(
+            row.id
+        )
+    lost = duplicated = unacknowledged = acknowledged = 0
+    for c in coders:
+        mine = stored.get(c.name, {})
+        for key, coding_id in c.acked.items():
+            acknowledged += 1
+            ids = mine.get(key, [])
+            if not ids or (coding_id is not None and coding_id not in ids):
+                lost += 1
+        duplicated += sum(len(ids) - 1 for ids in mine.values() if len(ids) > 1)
+        unacknowledged += sum(1 for key in mine if key not in c.acked)
+    return {
+        "acknowledged": acknowledged,
+        "stored": len(frame),
+        "lost": lost,
+        "duplicated": duplicated,
+        "stored_not_acknowledged": unacknowledged,
+    }
+
+
+def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    n_paced, n_busy = args.paced_coders, args.busy_coders
+    names = [f"coder{i}" for i in range(n_paced + n_busy)]
+    with ThreadPoolExecutor(4) as pool:  # each sign-in is an Argon2 hash on the server
+        coders = list(pool.map(lambda i: Coder(base, names[i], i, info), range(len(names))))
+    paced, busy = coders[:n_paced], coders[n_paced:]
+    for c in busy[:5]:  # warm every worker's imports and connections
+        for _ in range(4):
+            c.apply()
+    for c in busy[:5]:
+        c.latencies.clear()
+    follower = Follower(base, "owner")
+    time.sleep(1)
+    pace = (args.pace_min, args.pace_max)
+    result: dict = {}
+
+    wall = run_coders(paced, [], args.duration, 0, pace)
+    result["paced"] = summary(paced, wall)
+    result["paced"]["coders"] = n_paced
+    delivered = [
+        (follower.arrived[i] - c.ack_time[i]) * 1000
+        for c in paced
+        for i in c.ack_time
+        if i in follower.arrived
+    ]
+    result["paced"]["event_after_answer_ms"] = percentiles(delivered)
+    result["paced"]["events_missing"] = sum(
+        1 for c in paced for i in c.ack_time if i not in follower.arrived
+    )
+
+    for c in busy:
+        c.latencies.clear()
+    wall = run_coders([], busy, 0, args.per_coder, pace)
+    result["busy"] = summary(busy, wall)
+    result["busy"]["coders"] = n_busy
+
+    for c in coders:
+        c.latencies.clear()
+        c.retried_ms.clear()
+    kill_info: dict = {}
+
+    def kill(t0: float) -> None:
+        time.sleep(args.kill_duration / 3)
+        victims = worker_pids(server.pid)
+        kill_info["workers_before"] = len(victims)
+        kill_info["at_s"] = time.monotonic() - t0
+        kill_info["time"] = time.time()
+        os.kill(victims[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = worker_pids(server.pid)
+            if len(now) == len(victims) and victims[0] not in now:
+                kill_info["replaced_after_s"] = time.time() - kill_info["time"]
+                break
+            time.sleep(0.1)
+
+    wall = run_coders(
+        paced, busy, args.kill_duration, 10**6, pace, kill=kill if args.kill else None
+    )
+    after = kill_info.get("time", 0.0)
+    result["with_kill"] = {
+        "paced": summary(paced, wall),
+        "busy": summary(busy, wall),
+        "busy_after_kill": summary(busy, wall, since=after) if after else None,
+        "kill": kill_info,
+    }
+    if after:
+        recovered = []
+        for c in busy:
+            later = [t for t, _ in c.latencies if t > after]
+            recovered.append(min(later) - after if later else None)
+        result["with_kill"]["clients_recovered"] = sum(r is not None for r in recovered)
+        result["with_kill"]["slowest_recovery_s"] = max(
+            (r for r in recovered if r is not None), default=None
+        )
+    follower.stop = True
+    result["store_check"] = check_store(folder / "project", db, coders)
+    return result
+
+
+def load_average() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="PostgreSQL server URL (a fresh database is made on it)")
-    ap.add_argument("--coders", default="1,5,20")
-    ap.add_argument("--per-coder", type=int, default=40, help="codings each coder applies")
-    ap.add_argument("--pace", type=float, default=1.0, help="mean pause (s) in the paced run")
-    ap.add_argument("--serve", nargs=2, metavar=("PROJECT", "PORT"), help=argparse.SUPPRESS)
-    ap.add_argument("--serve-db", help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=1, help="worker processes (caseframe serve)")
+    ap.add_argument("--scenario", choices=["levels", "team"], default="levels")
+    ap.add_argument("--coders", default="1,5,20", help="levels: numbers of coders")
+    ap.add_argument("--per-coder", type=int, default=40, help="codings each busy coder applies")
+    ap.add_argument("--pace", type=float, default=1.0, help="levels: mean pause (s), paced run")
+    ap.add_argument("--paced-coders", type=int, default=100)
+    ap.add_argument("--busy-coders", type=int, default=20)
+    ap.add_argument("--pace-min", type=float, default=5.0)
+    ap.add_argument("--pace-max", type=float, default=10.0)
+    ap.add_argument("--duration", type=float, default=60.0, help="team: paced run length (s)")
+    ap.add_argument("--kill-duration", type=float, default=30.0, help="team: run with a kill")
+    ap.add_argument("--no-kill", dest="kill", action="store_false")
     args = ap.parse_args()
-    if args.serve:
-        serve(args.serve[0], int(args.serve[1]), args.serve_db)
-        return
 
     levels = [int(x) for x in args.coders.split(",")]
+    users = max(levels) if args.scenario == "levels" else args.paced_coders + args.busy_coders
     drop = None
     db = None
     if args.db:
         db, drop = fresh_pg_database(args.db)
     store = "postgresql" if db else "sqlite"
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        info = build(folder, db, max(levels))
+        info = build(folder, db, users)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        cmd = [sys.executable, __file__, "--serve", str(folder / "project"), str(port)]
-        if db:
-            cmd += ["--serve-db", db]
-        server = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        server = start_server(folder / "project", port, db, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(base)
             results = {
                 "store": store,
+                "workers": args.workers,
+                "scenario": args.scenario,
                 "machine": f"{os.cpu_count()} CPUs, {sys.platform}",
-                "method": "closed loop: each coder posts its next coding when answered; paced: "
-                "after an exponential pause (mean --pace s); "
-                "uvicorn 1 worker; latency from the client (httpx) incl. loopback",
-                "apply_code": [apply_codes(base, info, n, args.per_coder) for n in levels]
-                + [apply_codes(base, info, n, args.per_coder, args.pace) for n in levels],
-                "open_30k_words_500_codings": open_transcript(base, info),
+                "load_average_before": load_before,
+                "method": "caseframe serve --workers N in its own process; clients are threads "
+                "with httpx on loopback (latency measured at the client); the clients share "
+                "the machine's CPUs with the server",
             }
+            if args.scenario == "levels":
+                results["apply_code"] = [
+                    apply_codes(base, info, n, args.per_coder) for n in levels
+                ] + [apply_codes(base, info, n, args.per_coder, args.pace) for n in levels]
+                results["open_30k_words_500_codings"] = open_transcript(base, info)
+            else:
+                results["team"] = team(base, folder, db, info, args, server)
+            results["load_average_after"] = load_average()
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
             if drop:
                 drop()
     OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / f"web_latency-{store}.json"
+    out = OUT / f"web_latency-{store}-{args.workers}w-{args.scenario}.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"store: {store}")
+    print(
+        f"store: {store}, {args.workers} worker(s); load average {load_before} → "
+        f"{results['load_average_after']}"
+    )
+    if args.scenario == "levels":
+        print_levels(results)
+    else:
+        print_team(results["team"])
+    print(f"written: {out}")
+
+
+def _row(label: str, r: dict) -> str:
+    if r.get("n", 0) < 2:
+        return f"{label:<34} n={r.get('n', 0)}"
+    rate = r.get("throughput_per_s")
+    return (
+        f"{label:<34} {r['n']:>5} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} "
+        f"{rate if rate is not None else float('nan'):>7.1f}"
+    )
+
+
+def print_team(t: dict) -> None:
+    print(f"{'':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7}")
+    print(_row(f"paced ({t['paced']['coders']} coders)", t["paced"]))
+    print(_row(f"back to back ({t['busy']['coders']} coders)", t["busy"]))
+    k = t["with_kill"]
+    print(_row("both at once, paced", k["paced"]))
+    print(_row("both at once, back to back", k["busy"]))
+    if k.get("busy_after_kill"):
+        print(_row("  back to back after the kill", k["busy_after_kill"]))
+        print(
+            f"  worker killed at {k['kill'].get('at_s', 0):.1f} s, replaced after "
+            f"{k['kill'].get('replaced_after_s', float('nan')):.1f} s; "
+            f"{k['clients_recovered']}/{t['busy']['coders']} busy "
+            f"clients answered again, the slowest after {k['slowest_recovery_s'] or 0:.2f} s; "
+            f"{k['busy']['retried'] + k['paced']['retried']} connections retried"
+        )
+    e = t["paced"]["event_after_answer_ms"]
+    if e.get("n", 0) >= 2:
+        print(
+            f"event stream: a change arrives p50 {e['p50']:.0f} ms / p95 {e['p95']:.0f} ms / "
+            f"max {e['max']:.0f} ms after its answer; {t['paced']['events_missing']} missing"
+        )
+    print("store check:", json.dumps(t["store_check"]))
+
+
+def print_levels(results: dict) -> None:
     print(f"{'coders':>7} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7}  mode")
     for r in results["apply_code"]:
         print(
@@ -287,7 +637,6 @@ def main() -> None:
         f"open 30,000 words + {o['codings']} codings: server {o['server_ms_median']:.0f} ms", end=""
     )
     print(f", browser {o['browser_ms_median']:.0f} ms" if o["browser_ms_median"] else "")
-    print(f"written: {out}")
 
 
 def _wait(base: str) -> None:

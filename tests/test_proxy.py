@@ -191,3 +191,46 @@ def test_caseframe_serve_does_not_trust_forwarded_headers_from_loopback(team):
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def _serve_args(argv: list[str]) -> dict:
+    """Parse a `caseframe serve ...` command line with the real CLI (unknown options fail)."""
+    import typer.main
+
+    from caseframe.cli.app import app, load_commands
+
+    assert argv[:2] == ["caseframe", "serve"], argv
+    load_commands(("serve",))
+    command = typer.main.get_command(app).commands["serve"]
+    return command.make_context("serve", list(argv[2:])).params
+
+
+def test_the_deploy_files_run_serve_with_options_that_exist():
+    """docs/deploy.md's unit, image and compose file start the server with real options and
+    name the proxy that is really in front of it."""
+    import json
+    import shlex
+    from pathlib import Path
+
+    import yaml
+
+    deploy = Path(__file__).resolve().parents[1] / "deploy"
+    unit = (deploy / "caseframe.service").read_text(encoding="utf-8")
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    argv = shlex.split(exec_start.removeprefix("ExecStart="))
+    params = _serve_args(["caseframe", *argv[1:]])
+    assert params["workers"] == 4 and params["host"] == "127.0.0.1"
+    assert check_proxies(params["proxy"].split(",")) == ["127.0.0.1"]
+
+    compose = yaml.safe_load((deploy / "compose.yaml").read_text(encoding="utf-8"))
+    app_params = _serve_args(compose["services"]["app"]["command"])
+    caddy = compose["services"]["proxy"]["networks"]["internal"]["ipv4_address"]
+    assert app_params["proxy"] == caddy and app_params["workers"] == 4
+
+    cmd = next(
+        line for line in (deploy / "Dockerfile").read_text().splitlines() if line.startswith("CMD")
+    )
+    assert _serve_args(json.loads(cmd.removeprefix("CMD ")))["proxy"] == caddy
+    nginx = (deploy / "nginx.conf").read_text(encoding="utf-8")
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in nginx

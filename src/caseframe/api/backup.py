@@ -3,7 +3,7 @@
 SQLite: a consistent copy made with SQLite's online backup API while the workspace may keep
 working; restoring copies the backup onto the project's store the same way. PostgreSQL:
 pg_dump and pg_restore in their custom format, run (or only printed) for the project's database.
-Media kept as files beside the store (`caseframe transcribe --keep-media file`) are not in it.
+On SQLite, recordings of transcribed interviews are files in the project folder, not in the store.
 """
 
 from __future__ import annotations
