@@ -15,6 +15,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 HEADER = "x-csrf-token"
 FIELD = "csrf_token"
@@ -43,7 +44,7 @@ async def csrf_protect(request: Request) -> None:
     web = request.app.state.web
     # The signature is checked, not the age: an expired session is reported as such (401)
     # by the sign-in check that follows, not as a CSRF failure.
-    session = web.sessions.read(request, check_age=False)
+    session = await run_in_threadpool(web.sessions.read, request, False)  # reads the store
     if session is None:
         raise CsrfError("no session; reload the page and try again")
     sent = request.headers.get(HEADER)

@@ -8,6 +8,7 @@ but the store: sessions, sign-in limits and the change sequence live there.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,10 +22,23 @@ if TYPE_CHECKING:
 ENV = "CASEFRAME_SERVE"
 
 
+def log_to_stderr() -> None:
+    """The workspace's own messages (a 500 with its request id and traceback, the change feed
+    reconnecting) go to stderr with a time stamp: the journal under systemd, `docker logs`."""
+    logger = logging.getLogger("caseframe.web")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def app_from_env() -> FastAPI:
     """The app factory each worker calls (`uvicorn --factory caseframe.web.server:app_from_env`)."""
     from caseframe.web import create_app
 
+    log_to_stderr()
     settings = json.loads(os.environ[ENV])
     return create_app(
         settings["project"], db=settings.get("db"), trusted_proxies=settings.get("proxies", [])
@@ -45,6 +59,7 @@ def run(
     own handling (which trusts 127.0.0.1 by default) is switched off."""
     import uvicorn
 
+    log_to_stderr()
     options = dict(
         host=host,
         port=port,
