@@ -426,6 +426,10 @@ def check_store(project_dir: Path, db: str | None, coders: list[Coder]) -> dict:
     }
 
 
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -434,6 +438,7 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
     with ThreadPoolExecutor(4) as pool:  # each sign-in is an Argon2 hash on the server
         coders = list(pool.map(lambda i: Coder(base, names[i], i, info), range(len(names))))
     paced, busy = coders[:n_paced], coders[n_paced:]
+    progress(f"{len(coders)} coders signed in")
     for c in busy[:5]:  # warm every worker's imports and connections
         for _ in range(4):
             c.apply()
@@ -444,6 +449,7 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
     pace = (args.pace_min, args.pace_max)
     result: dict = {}
 
+    progress(f"paced run: {n_paced} coders for {args.duration:g} s")
     wall = run_coders(paced, [], args.duration, 0, pace)
     result["paced"] = summary(paced, wall)
     result["paced"]["coders"] = n_paced
@@ -460,6 +466,7 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
 
     for c in busy:
         c.latencies.clear()
+    progress(f"back to back: {n_busy} coders × {args.per_coder}")
     wall = run_coders([], busy, 0, args.per_coder, pace)
     result["busy"] = summary(busy, wall)
     result["busy"]["coders"] = n_busy
@@ -542,6 +549,7 @@ def main() -> None:
     load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        progress(f"building the project ({users} users)")
         info = build(folder, db, users)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -10,8 +10,8 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,12 +68,19 @@ class WebState:
 class WriteLock:
     """On SQLite, changes queue on a lock instead of in SQLite's busy handler, whose growing
     sleeps (up to 100 ms each) made the slowest requests many times slower. The lock is held
-    by one thread of this process and, through an advisory lock on a file beside the database,
-    by one worker process at a time (`serve --workers`)."""
+    by one request of this process and, through an advisory lock on a file beside the database,
+    by one worker process at a time (`serve --workers`).
+
+    Waiting requests wait in threads of their own (`limiter`), not in the pool that runs the
+    endpoints: if they took the endpoints' threads, the request holding the lock could find no
+    thread to finish in."""
 
     def __init__(self, database: str | None):
+        import anyio
+
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
+        self.limiter = anyio.CapacityLimiter(10_000)
         try:
             import fcntl  # noqa: F401  (POSIX only: elsewhere the lock is per process)
             import os
@@ -83,22 +90,26 @@ class WriteLock:
         except (ImportError, OSError):
             self._fd = None
 
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        with self._thread_lock:
-            if self._fd is None:
-                yield
-                return
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        if self._fd is not None:
             import fcntl
 
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread_lock.release()
+                raise
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
 
 
-def one_writer(request: Request):
+async def one_writer(request: Request):
     lock = request.app.state.web.write_lock
     if (
         lock is None
@@ -107,8 +118,21 @@ def one_writer(request: Request):
     ):
         yield
         return
-    with lock.hold():
+    import anyio
+
+    held = False
+
+    def take() -> None:
+        nonlocal held
+        lock.acquire()
+        held = True
+
+    try:
+        await anyio.to_thread.run_sync(take, limiter=lock.limiter)
         yield
+    finally:
+        if held:  # also when the request was cancelled while the thread took the lock
+            lock.release()
 
 
 def open_project(project_dir: str | Path, db: str | None = None) -> Project:
