@@ -450,8 +450,13 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
     result: dict = {}
 
     progress(f"paced run: {n_paced} coders for {args.duration:g} s")
+    started = time.time()
     wall = run_coders(paced, [], args.duration, 0, pace)
     result["paced"] = summary(paced, wall)
+    result["paced"]["slowest"] = sorted(
+        ((round(t - started, 2), round(ms)) for c in paced for t, ms in c.latencies),
+        key=lambda x: -x[1],
+    )[:15]
     result["paced"]["coders"] = n_paced
     delivered = [
         (follower.arrived[i] - c.ack_time[i]) * 1000

@@ -243,3 +243,50 @@ def test_forwarded_for_from_the_named_proxy_is_the_client(served):
     base, _proc, project, _code = served
     Browser(base, "carl", forwarded_for="198.51.100.20")
     assert [s.client for s in project.web_sessions("carl")] == ["198.51.100.20"]
+
+
+def test_more_writers_than_threads_all_finish(tmp_path):
+    """On SQLite a worker's writers queue on a lock. 80 at once is more than the 40 threads
+    that run endpoints; the queue must not take those threads (it did: the request holding the
+    lock then found no thread to finish in, and the worker hung)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from caseframe.api import Project
+
+    project = Project.init(tmp_path / "proj")
+    project.add_user("carl", PASSWORDS["carl"], "coder")
+    project.close()
+    port = free_port()
+    cli = "from caseframe.cli.main import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", cli, "serve", str(tmp_path / "proj"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert proc.poll() is None, proc.stdout.read()
+        try:
+            return httpx.get(base + "/login", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        until(up, "caseframe serve to start", 120)
+        carl = Browser(base, "carl")
+
+        def write(i: int) -> int:
+            with httpx.Client(
+                base_url=base, cookies=carl.client.cookies, headers=carl.client.headers
+            ) as client:
+                body = {"target_type": "project", "text": f"note {i}"}
+                return client.post("/api/memos", json=body, timeout=120).status_code
+
+        with ThreadPoolExecutor(80) as pool:
+            statuses = list(pool.map(write, range(160)))
+        assert statuses == [201] * 160
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
