@@ -458,6 +458,11 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
         key=lambda x: -x[1],
     )[:15]
     result["paced"]["coders"] = n_paced
+    until = time.monotonic() + 10  # the last changes may still be on their way
+    while time.monotonic() < until and any(
+        i not in follower.arrived for c in paced for i in c.ack_time
+    ):
+        time.sleep(0.2)
     delivered = [
         (follower.arrived[i] - c.ack_time[i]) * 1000
         for c in paced
