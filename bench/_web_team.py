@@ -193,6 +193,55 @@ def check_store(project_dir: Path, db: str | None, coders: list[Coder]) -> dict:
     }
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def server_pids(server, project_dir: Path, db: str | None) -> list[int]:
+    """The server and its workers, and on PostgreSQL the backends serving this database."""
+    pids = [server.pid, *worker_pids(server.pid)]
+    if db:
+        from sqlalchemy import create_engine, text
+
+        from caseframe.store.engine import normalise_url
+
+        engine = create_engine(normalise_url(db))
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                )
+            )
+            pids += [r.pid for r in rows]
+        engine.dispose()
+    return pids
+
+
+def cpu_per_coding(server, project_dir: Path, db: str | None, run) -> tuple[float, dict]:
+    """Run `run()` (returns the codings stored) and the server's CPU ms per coding."""
+    pids = server_pids(server, project_dir, db)
+    before, client_before = cpu_seconds(pids), cpu_seconds([os.getpid()])
+    stored = run()
+    pids = sorted(set(pids) | set(server_pids(server, project_dir, db)))
+    used, client = cpu_seconds(pids) - before, cpu_seconds([os.getpid()]) - client_before
+    per = used * 1000 / stored if stored else float("nan")
+    return per, {
+        "server_cpu_ms_per_coding": per,
+        "implied_codings_per_s_per_core": 1000 / per if stored else None,
+        "client_cpu_ms_per_coding": client * 1000 / stored if stored else None,
+    }
+
+
 def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -218,8 +267,16 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
 
     progress(f"paced run: {n_paced} coders for {args.duration:g} s")
     started = time.time()
-    wall = run_coders(paced, [], args.duration, 0, pace)
+    box: dict = {}
+
+    def paced_run() -> int:
+        box["wall"] = run_coders(paced, [], args.duration, 0, pace)
+        return sum(len(c.acked) for c in paced)
+
+    _per, cpu = cpu_per_coding(server, folder / "project", db, paced_run)
+    wall = box["wall"]
     result["paced"] = summary(paced, wall)
+    result["paced"]["cpu"] = cpu
     result["paced"]["slowest"] = sorted(
         ((round(t - started, 2), round(ms)) for c in paced for t, ms in c.latencies),
         key=lambda x: -x[1],
@@ -244,8 +301,16 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
     for c in busy:
         c.latencies.clear()
     progress(f"back to back: {n_busy} coders × {args.per_coder}")
-    wall = run_coders([], busy, 0, args.per_coder, pace)
+    done_before = sum(len(c.acked) for c in busy)
+
+    def busy_run() -> int:
+        box["wall"] = run_coders([], busy, 0, args.per_coder, pace)
+        return sum(len(c.acked) for c in busy) - done_before
+
+    _per, cpu = cpu_per_coding(server, folder / "project", db, busy_run)
+    wall = box["wall"]
     result["busy"] = summary(busy, wall)
+    result["busy"]["cpu"] = cpu
     result["busy"]["coders"] = n_busy
 
     for c in coders:
@@ -289,6 +354,7 @@ def team(base: str, folder: Path, db: str | None, info: dict, args, server) -> d
         )
     follower.stop = True
     result["store_check"] = check_store(folder / "project", db, coders)
+    result["store"] = "postgresql" if db else "sqlite"
     return result
 
 
@@ -318,6 +384,15 @@ def print_team(t: dict) -> None:
             f"clients answered again, the slowest after {k['slowest_recovery_s'] or 0:.2f} s; "
             f"{k['busy']['retried'] + k['paced']['retried']} connections retried"
         )
+    for label, part in (("paced", t["paced"]), ("back to back", t["busy"])):
+        cpu = part.get("cpu") or {}
+        if cpu.get("implied_codings_per_s_per_core"):
+            print(
+                f"{label}: server CPU {cpu['server_cpu_ms_per_coding']:.1f} ms per coding "
+                f"(workers{' and PostgreSQL' if t.get('store') == 'postgresql' else ''}) → "
+                f"{cpu['implied_codings_per_s_per_core']:.0f} codings/s per core; client "
+                f"{cpu['client_cpu_ms_per_coding']:.1f} ms"
+            )
     e = t["paced"]["event_after_answer_ms"]
     if e.get("n", 0) >= 2:
         print(
