@@ -1,17 +1,24 @@
-"""Latency of the web workspace on loopback.
+"""Latency of the web workspace on loopback, with one or several worker processes.
 
-1. "Apply a code" (POST /api/codings, the request the browser sends) with 1, 5 and 20
-   simulated coders working at once, each sending its next coding as soon as the last one is
-   answered (a closed loop, so this is the busy case, not a typical team): p50/p95/p99.
-2. Opening a 30,000-word transcript that carries 500 codings: the page, the document JSON and
-   its codings (server side), and, when Debian's Chromium is installed, until the browser has
-   drawn the highlighted transcript.
+Two kinds of run (both start `caseframe serve --workers N` in its own process and talk to it
+over loopback with httpx, latency measured at the client):
 
-The server runs in its own process (uvicorn, one worker) so client and server do not share a
-GIL. Usage:
-    .venv/bin/python bench/web_latency.py                      # SQLite
-    .venv/bin/python bench/web_latency.py --db postgresql://user:pw@127.0.0.1:5432/postgres
-Writes bench/out/web_latency-<store>.json and prints a table.
+* `--scenario levels` (the old one): "apply a code" (POST /api/codings) with 1, 5 and 20
+  coders, back to back (each sends its next coding when the last is answered) and paced
+  (exponential pauses, mean --pace s); then opening a 30,000-word transcript with 500 codings.
+* `--scenario team` (issue 13): 100 paced coders (one coding every 5–10 s each, uniform) for
+  --duration s, with one more user following /api/events (how long after the answer a change
+  arrives there); 20 coders back to back, --per-coder codings each; then both at once with one
+  worker killed with SIGKILL a third of the way in: clients retry a cut connection (a 409 "already
+  coded" on the retry means the first try was stored) and the store is checked afterwards: every
+  acknowledged coding present, none twice, none stored that nobody asked for.
+
+Usage:
+    .venv/bin/python bench/web_latency.py --scenario team --workers 2             # SQLite
+    .venv/bin/python bench/web_latency.py --scenario team --workers 4 \
+        --db postgresql://user:pw@127.0.0.1:5432/postgres                          # PostgreSQL
+Writes bench/out/web_latency-<store>-<workers>w-<scenario>.json and prints a table; the load
+average of the machine is printed with the figures (other work on it slows everything).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -85,19 +93,30 @@ def build(folder: Path, db: str | None, coders: int) -> dict:
     return info
 
 
-def serve(project_dir: str, port: int, db: str | None) -> None:
-    import uvicorn
+def start_server(project_dir: Path, port: int, db: str | None, workers: int):
+    cmd = [sys.executable, "-c", "from caseframe.cli.main import main; main()", "serve"]
+    cmd += [str(project_dir), "--port", str(port), "--workers", str(workers)]
+    if db:
+        cmd += ["--db", db]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO / "src")}
+    return subprocess.Popen(cmd, env=env)
 
-    from caseframe.web import create_app
 
-    app = create_app(project_dir, db=db)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+def worker_pids(pid: int) -> list[int]:
+    """uvicorn's worker processes under `caseframe serve` (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"resource_tracker" not in cmdline:
+                found.append(int(child))
+    return sorted(found)
 
 
 def login(base: str, name: str):
     import httpx
 
-    client = httpx.Client(base_url=base, timeout=60)
+    client = httpx.Client(base_url=base, timeout=60, limits=httpx.Limits(max_connections=4))
     token = re.search(r'name="csrf-token" content="([^"]*)"', client.get("/login").text)[1]
     r = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
     assert r.status_code in (200, 303), r.text
@@ -106,6 +125,8 @@ def login(base: str, name: str):
 
 
 def percentiles(values: list[float]) -> dict:
+    if len(values) < 2:
+        return {"n": len(values)}
     q = statistics.quantiles(values, n=100, method="inclusive")
     return {"n": len(values), "p50": q[49], "p95": q[94], "p99": q[98], "max": max(values)}
 
@@ -225,57 +246,94 @@ def fresh_pg_database(admin_url: str) -> tuple[str, object]:
     return url.render_as_string(hide_password=False), drop
 
 
+def load_average() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="PostgreSQL server URL (a fresh database is made on it)")
-    ap.add_argument("--coders", default="1,5,20")
-    ap.add_argument("--per-coder", type=int, default=40, help="codings each coder applies")
-    ap.add_argument("--pace", type=float, default=1.0, help="mean pause (s) in the paced run")
-    ap.add_argument("--serve", nargs=2, metavar=("PROJECT", "PORT"), help=argparse.SUPPRESS)
-    ap.add_argument("--serve-db", help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=1, help="worker processes (caseframe serve)")
+    ap.add_argument("--scenario", choices=["levels", "team"], default="levels")
+    ap.add_argument("--coders", default="1,5,20", help="levels: numbers of coders")
+    ap.add_argument("--per-coder", type=int, default=40, help="codings each busy coder applies")
+    ap.add_argument("--pace", type=float, default=1.0, help="levels: mean pause (s), paced run")
+    ap.add_argument("--paced-coders", type=int, default=100)
+    ap.add_argument("--busy-coders", type=int, default=20)
+    ap.add_argument("--pace-min", type=float, default=5.0)
+    ap.add_argument("--pace-max", type=float, default=10.0)
+    ap.add_argument("--duration", type=float, default=60.0, help="team: paced run length (s)")
+    ap.add_argument("--kill-duration", type=float, default=30.0, help="team: run with a kill")
+    ap.add_argument("--no-kill", dest="kill", action="store_false")
     args = ap.parse_args()
-    if args.serve:
-        serve(args.serve[0], int(args.serve[1]), args.serve_db)
-        return
 
     levels = [int(x) for x in args.coders.split(",")]
+    users = max(levels) if args.scenario == "levels" else args.paced_coders + args.busy_coders
     drop = None
     db = None
     if args.db:
         db, drop = fresh_pg_database(args.db)
     store = "postgresql" if db else "sqlite"
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        info = build(folder, db, max(levels))
+        print(f"building the project ({users} users)", file=sys.stderr, flush=True)
+        info = build(folder, db, users)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        cmd = [sys.executable, __file__, "--serve", str(folder / "project"), str(port)]
-        if db:
-            cmd += ["--serve-db", db]
-        server = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        server = start_server(folder / "project", port, db, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(base)
             results = {
                 "store": store,
+                "workers": args.workers,
+                "scenario": args.scenario,
                 "machine": f"{os.cpu_count()} CPUs, {sys.platform}",
-                "method": "closed loop: each coder posts its next coding when answered; paced: "
-                "after an exponential pause (mean --pace s); "
-                "uvicorn 1 worker; latency from the client (httpx) incl. loopback",
-                "apply_code": [apply_codes(base, info, n, args.per_coder) for n in levels]
-                + [apply_codes(base, info, n, args.per_coder, args.pace) for n in levels],
-                "open_30k_words_500_codings": open_transcript(base, info),
+                "load_average_before": load_before,
+                "method": "caseframe serve --workers N in its own process; clients are threads "
+                "with httpx on loopback (latency measured at the client); the clients share "
+                "the machine's CPUs with the server",
             }
+            if args.scenario == "levels":
+                results["apply_code"] = [
+                    apply_codes(base, info, n, args.per_coder) for n in levels
+                ] + [apply_codes(base, info, n, args.per_coder, args.pace) for n in levels]
+                results["open_30k_words_500_codings"] = open_transcript(base, info)
+            else:
+                from _web_team import team
+
+                results["team"] = team(base, folder, db, info, args, server)
+            results["load_average_after"] = load_average()
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
             if drop:
                 drop()
     OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / f"web_latency-{store}.json"
+    out = OUT / f"web_latency-{store}-{args.workers}w-{args.scenario}.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"store: {store}")
+    print(
+        f"store: {store}, {args.workers} worker(s); load average {load_before} → "
+        f"{results['load_average_after']}"
+    )
+    if args.scenario == "levels":
+        print_levels(results)
+    else:
+        from _web_team import print_team
+
+        print_team(results["team"])
+    print(f"written: {out}")
+
+
+def print_levels(results: dict) -> None:
     print(f"{'coders':>7} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7}  mode")
     for r in results["apply_code"]:
         print(
@@ -287,7 +345,6 @@ def main() -> None:
         f"open 30,000 words + {o['codings']} codings: server {o['server_ms_median']:.0f} ms", end=""
     )
     print(f", browser {o['browser_ms_median']:.0f} ms" if o["browser_ms_median"] else "")
-    print(f"written: {out}")
 
 
 def _wait(base: str) -> None:

@@ -73,6 +73,7 @@ PAGES = {
     "suggestions": "/suggestions",
     "audit": "/audit",
     "users": "/users",
+    "sessions": "/sessions",
     "import": "/import",
 }
 

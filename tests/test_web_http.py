@@ -9,7 +9,6 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from caseframe.api import Project
 from caseframe.web import create_app
@@ -51,11 +50,12 @@ def login(client: TestClient, name: str, password: str | None = None) -> str:
     if info.status_code == 200:
         return info.json()["csrf"]
     # a user with no role gets 404 even here; derive the token as the page would have
+    from caseframe.api.sessions import token_hash
     from caseframe.web.csrf import token_for
 
     web = client.app.state.web
-    nonce = web.sessions.serializer.loads(client.cookies.get("caseframe_session"))["n"]
-    return token_for(web.secret, nonce)
+    token = client.cookies.get("caseframe_session").removeprefix("s.")
+    return token_for(web.secret, token_hash(token))
 
 
 @pytest.fixture(scope="module")
@@ -209,28 +209,40 @@ def test_cross_site_origin_refused(clients):
 
 def test_expired_session(app, team_project):
     client = TestClient(app)
-    client.get("/login")
-
-    class OldSigner(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - 13 * 3600  # older than the 12-hour session
-
-    old = URLSafeTimedSerializer(
-        app.state.web.secret, salt="caseframe.session", signer=OldSigner
-    ).dumps({"u": team_project.user("carl").id, "n": "old-nonce"})
-    replace_cookie(client, "caseframe_session", old)
+    token = login(client, "carl")
+    session_id = client.get("/api/session").json()["session_id"]
+    age_session(team_project, session_id, created=13 * 3600)  # older than the 12-hour limit
     r = client.get("/api/documents")
     assert r.status_code == 401 and "expired" in r.json()["error"]
-    from caseframe.web.csrf import token_for
-
     r = client.post(
         "/api/memos",
         json={"target_type": "project", "text": "late"},
-        headers={"X-CSRF-Token": token_for(app.state.web.secret, "old-nonce")},
+        headers={"X-CSRF-Token": token},
     )
     assert r.status_code == 401 and "expired" in r.json()["error"]
     r = client.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login?expired=1"
+
+
+def age_session(project: Project, session_id: int, created: float = 0, idle: float = 0) -> None:
+    """Move a session's sign-in and last request back in time (seconds), as if it were old."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from caseframe.store import schema as t
+    from caseframe.store.core import now
+
+    with project.store.transaction() as conn:
+        row = conn.execute(t.web_sessions.select().where(t.web_sessions.c.id == session_id)).one()
+        conn.execute(
+            update(t.web_sessions)
+            .where(t.web_sessions.c.id == session_id)
+            .values(
+                created_at=now() - timedelta(seconds=created),
+                last_seen_at=now() - timedelta(seconds=idle) if idle else row.last_seen_at,
+            )
+        )
 
 
 def test_session_secret_is_per_project(team_project, project):
@@ -554,7 +566,11 @@ def test_owner_manages_users_in_the_browser_api(fresh):
     login(ann, "ann", "long-enough")
     assert ann.get("/api/session").json()["role"] == "coder"
     owner.patch("/api/users/ann", json={"role": None})
-    assert ann.get("/").status_code == 404  # the role is re-read on every request
+    # taking the role away ends ann's sessions at once (issue 13; it used to leave her signed
+    # in with every page answering 404): the next request finds no session
+    r = ann.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?ended=1"
+    assert ann.get("/api/documents").status_code == 401
 
 
 def test_import_and_markup_stays_text(fresh):

@@ -27,6 +27,7 @@ from caseframe.api.memos import MemosMixin
 from caseframe.api.privacy import PrivacyMixin
 from caseframe.api.refi import RefiMixin
 from caseframe.api.search import SearchMixin
+from caseframe.api.sessions import SessionsMixin
 from caseframe.api.suggest import SuggestMixin
 from caseframe.api.transcribe import TranscribeMixin
 from caseframe.api.users import UsersMixin
@@ -54,6 +55,7 @@ class Project(
     SuggestMixin,
     AssessmentsMixin,
     UsersMixin,
+    SessionsMixin,
     AuditMixin,
     TranscribeMixin,
     BatchMixin,

@@ -1,6 +1,8 @@
 """Users of the web workspace: roles, password hashes (Argon2id), the audit log, the session key.
 
 A user is linked to the coder of the same name, so what they code in the browser is theirs.
+Taking away a user's role or changing their password ends all their web sessions in the same
+transaction (api/sessions.py holds the sessions themselves).
 """
 
 from __future__ import annotations
@@ -8,33 +10,41 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from caseframe.errors import Conflict, InvalidInput, NotFound
-from caseframe.store import schema as t
+from caseframe.api.base import ProjectBase, Writer
+from caseframe.errors import Conflict, InvalidInput
 from caseframe.store.core import now
 from caseframe.store.lookup import coder_row
 from caseframe.store.queries import audit as audit_queries
+from caseframe.store.queries import sessions as session_queries
+from caseframe.store.queries import users as q
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from argon2 import PasswordHasher
 
 ROLES = ("owner", "coder", "viewer")
 MIN_PASSWORD = 8
 SECRET_KEY = "web.session_secret"
 
-# Argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes).
-_hasher = PasswordHasher()
+
+@functools.cache
+def hasher() -> PasswordHasher:
+    """Argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @functools.cache
 def _dummy_hash() -> str:
     """Verified when the user does not exist, so that an unknown name costs the same time;
     made on first sign-in, not at import (one hash is 0.14 s and 64 MiB)."""
-    return _hasher.hash(secrets.token_hex(16))
+    return hasher().hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -61,98 +71,83 @@ def check_password(password: str) -> None:
         )
 
 
-def _to_user(row) -> User:
+def to_user(row) -> User:
     return User(row.id, row.name, row.role, row.coder_id, bool(row.active))
 
 
-def _user_row(conn: Connection, ref: str | int):
-    column = t.users.c.id if isinstance(ref, int) else t.users.c.name
-    row = conn.execute(select(t.users).where(column == ref)).first()
-    if row is None:
-        raise NotFound(f"unknown user '{ref}'", hint="list users with 'caseframe users list'")
-    return row
+def end_user_sessions(w: Writer, user_id: int, name: str, reason: str) -> list[int]:
+    """End every open session of a user, audited in the caller's transaction."""
+    ended = session_queries.end(w.conn, reason, now(), user_id=user_id)
+    if ended:
+        w.audit("end", "session", None, None, {"user": name, "reason": reason, "sessions": ended})
+    return ended
 
 
-class UsersMixin:
-    store: Any
-
+class UsersMixin(ProjectBase):
     def add_user(
-        self, name: str, password: str, role: str | None = "viewer", actor: str = "cli"
+        self, name: str, password: str, role: str | None = "viewer", actor: str | None = None
     ) -> User:
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise InvalidInput("a user name must be 1–200 characters")
         role = check_role(role)
         check_password(password)
-        digest = _hasher.hash(password)
-        with self.store.transaction() as conn:
-            if conn.execute(select(t.users.c.id).where(t.users.c.name == name)).first():
+        digest = hasher().hash(password)
+        with self.writing(actor) as w:
+            if q.by_name(w.conn, name) is not None:
                 raise Conflict(f"a user named '{name}' already exists")
-            coder_id = coder_row(conn, name, create=True).id
-            stamp = now()
-            user_id = conn.execute(
-                t.users.insert().values(
-                    name=name,
-                    password_hash=digest,
-                    role=role,
-                    coder_id=coder_id,
-                    active=True,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-            ).inserted_primary_key[0]
-            self._audit(conn, actor, "add", "user", name, None, {"name": name, "role": role})
+            coder_id = coder_row(w.conn, name, create=True).id
+            user_id = q.insert(w.conn, name, digest, role, coder_id)
+            w.audit("add", "user", name, None, {"name": name, "role": role})
         return self.user(user_id)
 
     def user(self, ref: str | int) -> User:
         with self.store.read() as conn:
-            return _to_user(_user_row(conn, ref))
+            return to_user(q.find(conn, ref))
 
     def users(self) -> list[User]:
         with self.store.read() as conn:
-            return [_to_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.name))]
+            return [to_user(r) for r in q.listing(conn)]
 
-    def set_role(self, name: str, role: str | None, actor: str = "cli") -> User:
+    def set_role(self, name: str, role: str | None, actor: str | None = None) -> User:
+        """Change a user's role; `none` takes their access away and ends their sessions."""
         role = check_role(role)
-        with self.store.transaction() as conn:
-            row = _user_row(conn, name)
-            conn.execute(
-                t.users.update().where(t.users.c.id == row.id).values(role=role, updated_at=now())
-            )
-            self._audit(conn, actor, "role", "user", row.name, {"role": row.role}, {"role": role})
+        with self.writing(actor) as w:
+            row = q.find(w.conn, name)
+            q.update(w.conn, row.id, role=role)
+            w.audit("role", "user", row.name, {"role": row.role}, {"role": role})
+            if role is None:
+                end_user_sessions(w, row.id, row.name, "role removed")
         return self.user(row.id)
 
-    def set_password(self, name: str, password: str, actor: str = "cli") -> User:
+    def set_password(self, name: str, password: str, actor: str | None = None) -> User:
+        """A new password; every session signed in with the old one ends."""
         check_password(password)
-        digest = _hasher.hash(password)
-        with self.store.transaction() as conn:
-            row = _user_row(conn, name)
-            conn.execute(
-                t.users.update()
-                .where(t.users.c.id == row.id)
-                .values(password_hash=digest, updated_at=now())
-            )
-            self._audit(conn, actor, "password", "user", row.name, None, None)
+        digest = hasher().hash(password)
+        with self.writing(actor) as w:
+            row = q.find(w.conn, name)
+            q.update(w.conn, row.id, password_hash=digest)
+            w.audit("password", "user", row.name, None, None)
+            end_user_sessions(w, row.id, row.name, "password changed")
         return self.user(row.id)
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user if the password is right and the account is active, else None."""
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         with self.store.read() as conn:
-            row = conn.execute(select(t.users).where(t.users.c.name == name)).first()
+            row = q.by_name(conn, name)
         try:
-            _hasher.verify(row.password_hash if row else _dummy_hash(), password)
+            hasher().verify(row.password_hash if row else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if row is None or not row.active:
             return None
-        if _hasher.check_needs_rehash(row.password_hash):
-            with self.store.transaction() as conn:
-                conn.execute(
-                    t.users.update()
-                    .where(t.users.c.id == row.id)
-                    .values(password_hash=_hasher.hash(password))
-                )
-        return _to_user(row)
+        if hasher().check_needs_rehash(row.password_hash):
+            with self.writing(row.name) as w:
+                q.update(w.conn, row.id, password_hash=hasher().hash(password))
+                w.audit("rehash", "user", row.name, None, None)
+        return to_user(row)
 
     # -- audit log ----------------------------------------------------------------------------
 
@@ -178,15 +173,17 @@ class UsersMixin:
         before: Any,
         after: Any,
     ) -> None:
+        """Kept for callers outside this module: `store.queries.audit.record`."""
         audit_queries.record(conn, actor, action, entity_type, entity_id, before, after)
 
     def audit_frame(self, limit: int = 500, entity_type: str | None = None) -> pd.DataFrame:
         """The newest entries first."""
+        import pandas as pd
+
         with self.store.read() as conn:
-            query = select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit)
-            if entity_type:
-                query = query.where(t.audit_log.c.entity_type == entity_type)
-            rows = conn.execute(query).all()
+            rows = audit_queries.entries(
+                conn, entity_types=[entity_type] if entity_type else None, limit=limit
+            )
         columns = ["id", "at", "actor", "action", "entity_type", "entity_id", "before", "after"]
         return pd.DataFrame.from_records(
             [{c: getattr(r, c) for c in columns} for r in rows], columns=columns
@@ -195,18 +192,17 @@ class UsersMixin:
     # -- web session key ----------------------------------------------------------------------
 
     def web_secret(self) -> str:
-        """The project's key for signing session cookies, made on first use."""
-        query = select(t.settings.c.value).where(t.settings.c.key == SECRET_KEY)
+        """The project's key for the workspace's signatures (CSRF tokens, the sign-in form's
+        cookie), made on first use."""
         with self.store.read() as conn:
-            value = conn.scalar(query)
+            value = q.setting(conn, SECRET_KEY)
         if value is None:
             try:
-                with self.store.transaction() as conn:
-                    conn.execute(
-                        t.settings.insert().values(key=SECRET_KEY, value=secrets.token_hex(32))
-                    )
+                with self.writing("caseframe") as w:
+                    q.add_setting(w.conn, SECRET_KEY, secrets.token_hex(32))
+                    w.audit("add", "setting", SECRET_KEY, None, {"made": True})
             except IntegrityError:
                 pass  # another web worker made it first; use theirs
             with self.store.read() as conn:
-                value = conn.scalar(query)
+                value = q.setting(conn, SECRET_KEY)
         return value

@@ -117,6 +117,16 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("search",),
         "Search the documents' texts (case-insensitive; offsets are Unicode code points).",
     ),
+    "backup": (
+        ("backup",),
+        "Back up the project's store (SQLite: online backup while the workspace runs; "
+        "PostgreSQL: pg_dump).",
+    ),
+    "restore": (
+        ("backup",),
+        "Restore the project's store from a backup (into a new folder, or over the current "
+        "store with --force).",
+    ),
     "audit": (("audit",), "List the audit log, newest first."),
     "batch": (
         ("batch",),

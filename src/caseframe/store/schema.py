@@ -492,6 +492,36 @@ users = Table(
     CheckConstraint("role IS NULL OR role IN ('owner','coder','viewer')", name="role"),
 )
 
+# Signed-in sessions of the web workspace (issue 13). Only a SHA-256 hash of the session's
+# token is kept, so a copy of the store does not sign anyone in. Timeouts are worked out from
+# the times when a session is read; `ended_at` is set when it is ended on purpose.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_reason", String(50)),
+    Column("client", String(100), nullable=False),
+    Column("user_agent", String(300), nullable=False),
+)
+
+# Failed sign-ins, counted per client address and user name by every web worker.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("client", String(100), nullable=False),
+    Column("name", String(200), nullable=False),  # case-folded
+)
+Index("ix_sign_in_failures_client_at", sign_in_failures.c.client, sign_in_failures.c.at)
+
 audit_log = Table(
     "audit_log",
     metadata,

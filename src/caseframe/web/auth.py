@@ -1,8 +1,10 @@
-"""Sign-in: signed session cookies, the current user, role checks and login rate limiting.
+"""Sign-in state of a request: the session cookie, the current user, role checks.
 
-The session cookie holds only the user id and a random nonce, signed with the project's key
-(`Project.web_secret`), so any number of web workers can check it without shared memory. The
-user is re-read on every request, so a role change or a removed role takes effect at once.
+A signed-in browser holds `s.<token>`, a random token whose hash names a session in the store
+(api/sessions.py), so every worker sees the same sessions and ending one takes effect at once.
+Before sign-in the browser holds a signed cookie with a random nonce, only so that the sign-in
+form carries a CSRF token; nothing about it is stored. The user and role are read with the
+session on every request, so a role change or a removed role takes effect at once.
 """
 
 from __future__ import annotations
@@ -10,31 +12,43 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from caseframe.api import Project
+from caseframe.api.sessions import SessionTimeouts
 from caseframe.api.users import User
-from caseframe.errors import NotFound
 
 COOKIE = "caseframe_session"
+TOKEN_PREFIX = "s."
 RANK = {"viewer": 1, "coder": 2, "owner": 3}
+FORM_MAX_AGE = 24 * 3600  # the sign-in form's anonymous cookie
+SETTINGS_TTL = 30.0  # seconds the project's session limits are cached per worker
 
 
 @dataclass(frozen=True)
 class Session:
+    """The request's session: `nonce` is what its CSRF token is made from (the token hash of a
+    signed-in session, the random nonce of the sign-in form's cookie)."""
+
     uid: int | None
     nonce: str
+    id: int | None = None
+    state: str = "anonymous"  # active | idle | expired | ended | anonymous
+    user: User | None = None
+    token: str | None = None
 
 
 class AuthRequired(Exception):
-    """No valid signed-in session: pages redirect to the sign-in, the API answers 401."""
+    """No valid signed-in session: pages redirect to the sign-in, the API answers 401.
+    `reason` is None (never signed in), "expired" (a time limit passed) or "ended"."""
 
-    def __init__(self, expired: bool = False):
-        self.expired = expired
-        super().__init__("expired" if expired else "signed out")
+    def __init__(self, expired: bool = False, reason: str | None = None):
+        self.reason = reason or ("expired" if expired else None)
+        self.expired = self.reason is not None
+        super().__init__(self.reason or "signed out")
 
 
 class Forbidden(Exception):
@@ -50,46 +64,89 @@ class NoRole(Exception):
 
 
 class Sessions:
-    def __init__(self, secret: str, max_age: int, secure: bool):
-        self.serializer = URLSafeTimedSerializer(secret, salt="caseframe.session")
-        self.max_age = max_age
-        self.secure = secure
+    """Reads and writes the session cookie for one workspace."""
 
-    def new(self, uid: int | None) -> tuple[Session, str]:
-        """A fresh session (a new nonce on every sign-in, so an old cookie cannot be reused)."""
-        session = Session(uid, secrets.token_urlsafe(18))
-        return session, self.serializer.dumps({"u": uid, "n": session.nonce})
+    def __init__(
+        self,
+        project: Project,
+        secret: str,
+        limits: SessionTimeouts | None = None,
+        secure: bool = False,
+    ):
+        self.project = project
+        self.serializer = URLSafeTimedSerializer(secret, salt="caseframe.sign-in-form")
+        self.fixed_limits = limits
+        self.secure = secure
+        self._cached: tuple[float, SessionTimeouts] | None = None
+        self._lock = threading.Lock()
+
+    def limits(self) -> SessionTimeouts:
+        """The idle and absolute limits: given to the app, else the project's settings."""
+        if self.fixed_limits is not None:
+            return self.fixed_limits
+        with self._lock:
+            if self._cached is None or time.monotonic() - self._cached[0] > SETTINGS_TTL:
+                self._cached = (time.monotonic(), self.project.session_timeouts())
+            return self._cached[1]
+
+    @property
+    def max_age(self) -> int:
+        return self.limits().absolute
+
+    def new(self, uid: None = None) -> tuple[Session, str]:
+        """A fresh anonymous session for the sign-in form (a new nonce each time)."""
+        session = Session(None, secrets.token_urlsafe(18))
+        return session, self.serializer.dumps({"n": session.nonce})
 
     def read(self, request: Request, check_age: bool = True) -> Session | None:
-        """The session in the request's cookie; raises AuthRequired(expired) when too old."""
-        cached = request.scope.get("caseframe.session")
-        if cached is not None and check_age:
-            return cached
-        raw = request.cookies.get(COOKIE)
+        """The request's session (read once per request). A signed-in session that has ended
+        or lapsed raises AuthRequired unless `check_age` is False (the CSRF check, which
+        leaves that answer to the sign-in check that follows it)."""
+        session = request.scope.get("caseframe.session")
+        if session is None:
+            session = self._load(request.cookies.get(COOKIE) or "")
+            if session is None:
+                return None
+            request.scope["caseframe.session"] = session
+        if check_age and session.state in ("idle", "expired"):
+            raise AuthRequired(reason="expired")
+        if check_age and session.state == "ended":
+            raise AuthRequired(reason="ended")
+        return session
+
+    def _load(self, raw: str) -> Session | None:
+        if raw.startswith(TOKEN_PREFIX):
+            token = raw[len(TOKEN_PREFIX) :]
+            if not 20 <= len(token) <= 100:
+                return None
+            found = self.project.check_session(token, self.limits())
+            if found is None:  # never issued: forged or from another store
+                return None
+            s, user = found.session, found.user
+            return Session(user.id, found.token_hash, s.id, s.state, user, token)
         if not raw:
             return None
         try:
-            data = self.serializer.loads(raw, max_age=self.max_age if check_age else None)
-        except SignatureExpired:
-            raise AuthRequired(expired=True) from None
-        except BadSignature:
+            data = self.serializer.loads(raw, max_age=FORM_MAX_AGE)
+        except BadSignature:  # also SignatureExpired
             return None
         if not isinstance(data, dict) or not isinstance(data.get("n"), str):
             return None
-        uid = data.get("u")
-        session = Session(uid if isinstance(uid, int) else None, data["n"])
-        if check_age:
-            request.scope["caseframe.session"] = session
-        return session
+        return Session(None, data["n"])
 
-    def set_cookie(self, response, value: str) -> None:
+    def cookie_for(self, token: str) -> str:
+        return TOKEN_PREFIX + token
+
+    def set_cookie(self, request: Request, response, value: str, signed_in: bool = False):
+        """HttpOnly, SameSite=Lax; Secure when the request came over HTTPS (directly or, by the
+        proxy rules, through a trusted proxy) or the app was told to always use it."""
         response.set_cookie(
             COOKIE,
             value,
-            max_age=self.max_age,
+            max_age=self.max_age if signed_in else None,
             httponly=True,
             samesite="lax",
-            secure=self.secure,
+            secure=self.secure or request.url.scheme == "https",
             path="/",
         )
 
@@ -97,14 +154,11 @@ class Sessions:
 def current_user(request: Request) -> User:
     web = request.app.state.web
     session = web.sessions.read(request)
-    if session is None or session.uid is None:
+    if session is None or session.user is None:
         raise AuthRequired()
-    try:
-        user = web.project.user(session.uid)
-    except NotFound:
-        raise AuthRequired() from None
+    user = session.user
     if not user.active:
-        raise AuthRequired()
+        raise AuthRequired(reason="ended")
     if user.role is None:
         raise NoRole()
     return user
@@ -124,45 +178,3 @@ def require(role: str):
 viewer = require("viewer")
 coder = require("coder")
 owner = require("owner")
-
-
-class LoginLimiter:
-    """Failed sign-ins per (client, user name) and per client in a sliding window.
-
-    Kept in memory: with several workers each counts its own share, which still bounds the rate.
-    """
-
-    def __init__(self, attempts: int, window: float):
-        self.attempts = attempts
-        self.window = window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
-
-    def retry_after(self, client: str, name: str) -> int:
-        """Seconds to wait before another try is allowed (0: allowed now)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            per_name = ((client, name.casefold()), self.attempts)
-            per_client = ((client, ""), self.attempts * 4)
-            for key, limit in (per_name, per_client):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(int(self.window - (now - times[0])) + 1)
-            return max(waits, default=0)
-
-    def failed(self, client: str, name: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in ((client, name.casefold()), (client, "")):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, client: str, name: str) -> None:
-        with self._lock:
-            self._failures.pop((client, name.casefold()), None)

@@ -1,8 +1,11 @@
 """CSRF protection for every state-changing request.
 
-The token is an HMAC of the session's nonce (a synchronizer token bound to the session): pages
-carry it in `<meta name="csrf-token">`, scripts send it as `X-CSRF-Token`, plain forms as the
-`csrf_token` field. A request whose Origin names another site is refused as well.
+The token is an HMAC of the session's nonce (a synchronizer token bound to the session): for a
+signed-in session the nonce is the hash that names it in the store, so the token dies with the
+session (sign-out, an owner ending it, a time limit); for the sign-in form it is the random
+nonce of the form's signed cookie. Pages carry it in `<meta name="csrf-token">`, scripts send it
+as `X-CSRF-Token`, plain forms as the `csrf_token` field. A request whose Origin names another
+site is refused as well.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 HEADER = "x-csrf-token"
 FIELD = "csrf_token"
@@ -40,7 +44,7 @@ async def csrf_protect(request: Request) -> None:
     web = request.app.state.web
     # The signature is checked, not the age: an expired session is reported as such (401)
     # by the sign-in check that follows, not as a CSRF failure.
-    session = web.sessions.read(request, check_age=False)
+    session = await run_in_threadpool(web.sessions.read, request, False)  # reads the store
     if session is None:
         raise CsrfError("no session; reload the page and try again")
     sent = request.headers.get(HEADER)

@@ -2,7 +2,9 @@
 
 An entry is written on the same connection as the change it describes, so the two commit or roll
 back together. Entry ids only grow, so they double as the project's change sequence (what the web
-workspace's live updates follow).
+workspace's live updates follow): on PostgreSQL each entry also sends a NOTIFY on `CHANNEL`,
+delivered to listeners when the transaction commits (and never if it rolls back); on SQLite
+readers poll for ids above the last one they saw.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from caseframe.store import schema as t
 from caseframe.store.core import now
+
+CHANNEL = "caseframe_changes"
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ def record(
     after: Any = None,
 ) -> int:
     """Write one entry in the caller's transaction; returns its id."""
-    return conn.execute(
+    entry_id = conn.execute(
         t.audit_log.insert().values(
             at=now(),
             actor=actor,
@@ -68,6 +72,9 @@ def record(
             after=jsonable(after),
         )
     ).inserted_primary_key[0]
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_notify(CHANNEL, str(entry_id))))
+    return entry_id
 
 
 def entries(
@@ -97,3 +104,46 @@ def entries(
         AuditEntry(r.id, r.at, r.actor, r.action, r.entity_type, r.entity_id, r.before, r.after)
         for r in conn.execute(query)
     ]
+
+
+# -- the change sequence (live updates in the web workspace) -------------------------------------
+
+
+def latest_id(conn: Connection) -> int:
+    """The newest entry's id (0 for an empty log)."""
+    return int(conn.scalar(select(func.max(t.audit_log.c.id))) or 0)
+
+
+def changes_between(
+    conn: Connection, after_id: int, up_to: int, entity_types: Sequence[str]
+) -> list[AuditEntry]:
+    """Entries of these types with after_id < id <= up_to, oldest first (reading up to a known
+    id keeps the scan short however many entries of other types were written)."""
+    c = t.audit_log.c
+    query = (
+        select(t.audit_log)
+        .where(c.id > after_id, c.id <= up_to, c.entity_type.in_(list(entity_types)))
+        .order_by(c.id)
+    )
+    return [
+        AuditEntry(r.id, r.at, r.actor, r.action, r.entity_type, r.entity_id, r.before, r.after)
+        for r in conn.execute(query)
+    ]
+
+
+def listen(conn: Connection) -> None:
+    """Subscribe a PostgreSQL connection (in autocommit mode) to the change notifications."""
+    conn.exec_driver_sql(f"LISTEN {CHANNEL}")
+
+
+def wait_for_notification(conn: Connection, timeout: float) -> bool:
+    """Block until a change notification arrives on a listening connection or `timeout`
+    seconds pass; True if one (or more: all waiting ones are taken) arrived."""
+    driver = conn.connection.driver_connection  # psycopg 3
+    got = False
+    for _note in driver.notifies(timeout=timeout, stop_after=1):
+        got = True
+    if got:  # take the others already waiting, so that one read covers them all
+        for _note in driver.notifies(timeout=0.001):
+            pass
+    return got
