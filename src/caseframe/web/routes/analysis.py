@@ -150,19 +150,20 @@ def matrix_page(
     used = framework if cols == "framework" else None
     frame = _named(web.project.matrix, rows=rows, cols=cols, cell=cell, framework=framework)
     names = _named(web.project.matrix_columns, cols, used)
+    query = {"rows": rows, "cols": cols, "framework": framework or ""}
     return web.templates.TemplateResponse(
         request,
         "matrix.html",
         page_context(
             request,
             user,
-            matrix=matrix_view(frame, cell, names, framework=cols == "framework"),
+            matrix=matrix_view(frame, cell, names, framework=cols == "framework", query=query),
             rows=rows,
             cols=cols,
             cell=cell,
             framework=framework or "",
             frameworks=keys,
-            query={"rows": rows, "cols": cols, "framework": framework or ""},
+            query=query,
         ),
     )
 
