@@ -15,7 +15,7 @@ from starlette.responses import FileResponse
 from caseframe.api.users import User
 from caseframe.errors import CaseframeError, InvalidInput, NotFound
 from caseframe.web.auth import viewer
-from caseframe.web.convert import plain, records, table
+from caseframe.web.convert import plain, table
 from caseframe.web.templating import page_context
 
 router = APIRouter()
