@@ -172,7 +172,12 @@ class AnalysisMixin(MatrixMixin):
         self, framework: str = "sis", unit_kind: str = RESPONDENT, site_kind: str = SITE
     ) -> Coverage:
         """Per component of `framework`: respondents and sites with evidence, valence counts,
-        codings; a site × component heatmap; the components never evidenced."""
+        codings; a site × component heatmap; the components never evidenced. Kept (as a copy)
+        until the project changes."""
+        key = ("coverage", framework, unit_kind, site_kind)
+        return kept(self, key, lambda: self._coverage(framework, unit_kind, site_kind))
+
+    def _coverage(self, framework: str, unit_kind: str, site_kind: str) -> Coverage:
         from caseframe.analysis.coverage import build_coverage
         from caseframe.analysis.matrix import code_components
 

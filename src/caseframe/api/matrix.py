@@ -93,7 +93,19 @@ class MatrixMixin(ProjectBase):
         coder: str | None = None,
     ) -> pd.DataFrame:
         """Rows (case kind, attribute or 'document') × columns (codes, a code kind or a
-        framework's components); cells: count, respondents, valence, quotes or summary."""
+        framework's components); cells: count, respondents, valence, quotes or summary.
+        Kept (as a copy) until the project changes."""
+        key = ("matrix", rows, cols, cell, framework, coder)
+        return kept(self, key, lambda: self._matrix(rows, cols, cell, framework, coder))
+
+    def _matrix(
+        self,
+        rows: str,
+        cols: str,
+        cell: str,
+        framework: str | None,
+        coder: str | None,
+    ) -> pd.DataFrame:
         from caseframe.analysis.matrix import build_matrix, code_columns, placed, summary_matrix
 
         check_choice("matrix cell", cell, CELLS)
@@ -206,6 +218,11 @@ class MatrixMixin(ProjectBase):
     def matrix_columns(self, cols: str = "categories", framework: str | None = None) -> dict:
         """{column label: full name} for a matrix's columns: a code's path, or a framework
         component's name (for headers that show the id and the full text on hover)."""
+        return kept(
+            self, ("matrix columns", cols, framework), lambda: self._columns(cols, framework)
+        )
+
+    def _columns(self, cols: str, framework: str | None) -> dict:
         with self.store.read() as conn:
             codes = q.codes_table(conn)
             _map, columns, kind = self._matrix_columns(conn, cols, framework, codes)
