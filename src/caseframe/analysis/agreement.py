@@ -44,6 +44,7 @@ from caseframe.analysis.agreement_engine import (
     UNIT_SETS,
     coefficients,
     features,
+    point_sums,
     with_pooled,
 )
 from caseframe.analysis.agreement_engine import bootstrap as resample
@@ -166,15 +167,16 @@ def per_code_agreement(
     check_agreement_input(matrix)
     n_coders = len(matrix.coders)
     feats = features(matrix.seen, matrix.applied)
-    applied_any = feats.per_code[:, :, 3].sum(axis=0) > 0  # someone applied it on a pairable unit
+    applied_any = feats.applied_any()  # someone applied it on a pairable unit
     n_pooled = int(applied_any.sum())
     per_code = with_pooled(feats, applied_any)
     point = coefficients(
-        feats.shared.sum(axis=0), per_code.sum(axis=0), n_pooled, feats.two, feats.same_sets
+        *point_sums(feats, per_code, n_pooled), n_pooled, feats.two, feats.same_sets
     )
     boot = resample(feats, per_code, n_pooled, samples, seed) if samples > 0 and n_pooled else None
     units = int(feats.shared.shape[0])
     seen_count = matrix.seen.sum(axis=0)
+    applied_count = matrix.applied.sum(axis=0)  # [coders, codes]
     names = [c for c in COEFFICIENTS if n_coders == 2 or c != "cohen_kappa"]
 
     per: list[CodeAgreement] = []
@@ -190,7 +192,7 @@ def per_code_agreement(
                     ci[name] = _interval(boot[name][:, j], confidence)
         for name in COEFFICIENTS:
             stats[name]["ci"] = list(ci[name]) if ci[name] else None
-        applied = {c: int(matrix.applied[:, i, j].sum()) for i, c in enumerate(matrix.coders)}
+        applied = {c: int(applied_count[i, j]) for i, c in enumerate(matrix.coders)}
         prevalence = {
             c: (applied[c] / int(seen_count[i]) if seen_count[i] else 0.0)
             for i, c in enumerate(matrix.coders)

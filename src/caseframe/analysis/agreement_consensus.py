@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -177,7 +178,55 @@ def meeting_items(matrix: CodingMatrix) -> list[MeetingItem]:
     m = seen.sum(axis=1)
     r = (matrix.applied & seen[:, :, None]).sum(axis=1)  # [U, C]
     split = (r > 0) & (r < m[:, None]) & (m[:, None] >= 2)
-    return [_item(matrix, int(u)) for u in np.nonzero(split.any(axis=1))[0]]
+    # what _item gives per unit, worked out for all chosen units at once: per unit numpy calls
+    # cost seconds on a project with 50,000 disputed units. The new objects hold no reference
+    # cycles, so the cyclic collector is paused while they are made (its repeated walks over
+    # them cost more than making them).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _items(matrix, seen, r, m, split)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _items(matrix: CodingMatrix, seen, r, m, split) -> list[MeetingItem]:
+    chosen = np.nonzero(split.any(axis=1))[0]
+    together = (r == m[:, None]) & (m[:, None] >= 2)
+    codes, coders = matrix.codes, matrix.coders
+    disputed = _per_unit(chosen, split[chosen], codes)
+    agreed = _per_unit(chosen, together[chosen], codes)
+    sub_seen = seen[chosen]
+    applied = matrix.applied[chosen]  # [n, K, C]
+    by: dict[tuple[int, int], list[str]] = {}
+    for n, k, j in zip(*(a.tolist() for a in np.nonzero(applied)), strict=True):
+        by.setdefault((n, k), []).append(codes[j])
+    items = []
+    for n, u in enumerate(chosen.tolist()):
+        unit = matrix.units[u]
+        row_seen = sub_seen[n].tolist()
+        items.append(
+            MeetingItem(
+                u,
+                unit.id,
+                unit.document,
+                unit.text,
+                disputed.get(u, ()),
+                agreed.get(u, ()),
+                {c: tuple(by.get((n, i), ())) for i, c in enumerate(coders) if row_seen[i]},
+                tuple(c for i, c in enumerate(coders) if not row_seen[i]),
+            )
+        )
+    return items
+
+
+def _per_unit(units: np.ndarray, flags: np.ndarray, codes: list[str]) -> dict[int, tuple]:
+    """unit -> the codes flagged for it, in code order."""
+    out: dict[int, list[str]] = {}
+    for n, j in zip(*(a.tolist() for a in np.nonzero(flags)), strict=True):
+        out.setdefault(int(units[n]), []).append(codes[j])
+    return {u: tuple(v) for u, v in out.items()}
 
 
 def resolution(

@@ -18,6 +18,7 @@ product with resampling counts. Undefined values are NaN here; the report turns 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,48 +48,109 @@ _AGREE_P, _SHARE_P, _DISAGREE, _ONES, _AGREE_C, _SHARE_C, _FIRST, _SECOND = rang
 
 @dataclass
 class Features:
-    """Per-unit sums. shared [U, 3] = (pairable, complete, values in pairable units);
-    per_code [U, C, F] (columns above; the complete-set columns are omitted when every pairable
-    unit is complete, and the coder columns unless there are exactly two coders)."""
+    """Per-unit sums over the units some pair of coders coded, kept sparse.
+
+    ``shared`` [U, 3] = (pairable, complete, values in pairable units). Per code the feature
+    columns above (the complete-set columns are omitted when every pairable unit is complete,
+    and the coder columns unless there are exactly two coders) are ``base`` [U, F], what a code
+    no coder applied to the unit gives (agreement 1, nothing else), plus ``delta`` (scipy CSR,
+    [U, C * F], code-major), the change where some coder applied it. Most (unit, code) pairs
+    are blank, so sums and bootstrap products cost per application, not per unit × code."""
 
     shared: np.ndarray
-    per_code: np.ndarray
+    base: np.ndarray
+    delta: Any
+    n_codes: int
     two: bool
     same_sets: bool  # every pairable unit is complete: the complete columns equal the pairable
+
+    @property
+    def n_features(self) -> int:
+        return self.base.shape[1]
+
+    def applied_any(self) -> np.ndarray:
+        """[C] bool: someone applied the code on a pairable unit."""
+        ones = self.delta[:, _ONES :: self.n_features]
+        return np.asarray(ones.sum(axis=0)).ravel() > 0
 
 
 def features(seen: np.ndarray, applied: np.ndarray) -> Features:
     """Per-unit sums for every unit some pair of coders coded (other units carry nothing)."""
+    from scipy import sparse
+
     n_coders = seen.shape[1]
     m_all = seen.sum(axis=1)
     keep = m_all >= 2
     seen, applied = seen[keep], applied[keep]
     m = m_all[keep].astype(float)
+    n_units, n_codes = len(m), applied.shape[2]
     complete = m == n_coders
     same_sets = bool(complete.all())
-    r = (applied & seen[:, :, None]).sum(axis=1).astype(float)  # [U, C] coders who applied
-    mm = m[:, None]
+    two = n_coders == 2
+    r_all = (applied & seen[:, :, None]).sum(axis=1)  # [U, C] coders who applied
+    u, j = np.nonzero(r_all)
+    r = r_all[u, j].astype(float)
+    mm = m[u]
     agree = (r * (r - 1) + (mm - r) * (mm - r - 1)) / (mm * (mm - 1))
     share = r / mm
-    feats = [agree, share, 2 * r * (mm - r) / (mm - 1), r]
+    columns = [agree - 1.0, share, 2 * r * (mm - r) / (mm - 1), r]
+    base_columns = [1.0, 0.0, 0.0, 0.0]
     if not same_sets:
-        c = complete.astype(float)[:, None]
-        feats += [agree * c, share * c]
-    two = n_coders == 2
+        c = complete[u].astype(float)
+        columns += [(agree - 1.0) * c, share * c]
+        base_columns += [complete.astype(float), 0.0]
     if two:
-        feats += [applied[:, 0, :].astype(float), applied[:, 1, :].astype(float)]
-    per_code = np.stack(feats, axis=2)
+        columns += [applied[u, 0, j].astype(float), applied[u, 1, j].astype(float)]
+        base_columns += [0.0, 0.0]
+    n_feats = len(columns)
+    base = np.zeros((n_units, n_feats))
+    for f, value in enumerate(base_columns):
+        base[:, f] = value
+    data = np.stack(columns, axis=1)  # [nnz, F]
+    rows = np.repeat(u, n_feats)
+    cols = (j[:, None] * n_feats + np.arange(n_feats)[None, :]).ravel()
+    delta = sparse.csr_matrix(
+        (data.ravel(), (rows, cols)), shape=(n_units, n_codes * n_feats), dtype=float
+    )
     shared = np.stack([np.ones_like(m), complete.astype(float), m], axis=1)
-    return Features(shared, per_code, two, same_sets)
+    return Features(shared, base, delta, n_codes, two, same_sets)
 
 
-def with_pooled(f: Features, included: np.ndarray) -> np.ndarray:
-    """per_code with one more column: the sum over the included codes (the pooled figures)."""
-    if included.all():  # the usual case: no copy of the whole array
-        pooled = f.per_code.sum(axis=1, keepdims=True)
-    else:
-        pooled = f.per_code[:, included, :].sum(axis=1, keepdims=True)
-    return np.concatenate([f.per_code, pooled], axis=1)
+def with_pooled(f: Features, included: np.ndarray) -> Any:
+    """delta with one more code block: the sum over the included codes (the pooled figures).
+    Its base is ``included.sum()`` times the per-code base."""
+    from scipy import sparse
+
+    nf = f.n_features
+    mask = np.repeat(included.astype(float), nf)  # [C * F]
+    picked = f.delta @ sparse.diags(mask)
+    fold = sparse.csr_matrix(
+        (np.ones(f.n_codes * nf), (np.arange(f.n_codes * nf), np.tile(np.arange(nf), f.n_codes))),
+        shape=(f.n_codes * nf, nf),
+    )
+    return sparse.hstack([f.delta, picked @ fold], format="csr")
+
+
+def _weighted(f: Features, delta: Any, n_pooled: int, weights: np.ndarray | None) -> tuple:
+    """(shared [..., 3], per_code [..., C + 1, F]) summed over units, each unit counted
+    `weights` times ([U, S]; None: once)."""
+    nf, cols = f.n_features, f.n_codes + 1
+    scale = np.ones(cols)
+    scale[-1] = n_pooled
+    if weights is None:
+        shared = f.shared.sum(axis=0)
+        base = f.base.sum(axis=0)
+        changed = np.asarray(delta.sum(axis=0)).reshape(cols, nf)
+        return shared, base[None, :] * scale[:, None] + changed
+    shared = weights.T @ f.shared
+    base = weights.T @ f.base  # [S, F]
+    changed = np.asarray((delta.T @ weights).T).reshape(weights.shape[1], cols, nf)
+    return shared, base[:, None, :] * scale[None, :, None] + changed
+
+
+def point_sums(f: Features, delta: Any, n_pooled: int) -> tuple[np.ndarray, np.ndarray]:
+    """The per-code sums over all pairable units (for the point estimates)."""
+    return _weighted(f, delta, n_pooled, None)
 
 
 def coefficients(
@@ -142,32 +204,33 @@ def coefficients(
 
 
 def _bootstrap_weights(n_units: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """size x n_units resampling counts (how often each unit is drawn)."""
+    """n_units x size resampling counts (how often each unit is drawn in each resample), laid
+    out unit-major: the sparse product reads it that way, and transposing 100 x 80k costs more
+    than the product itself."""
     draws = rng.integers(0, n_units, size=(size, n_units))
-    flat = draws + (np.arange(size) * n_units)[:, None]
-    return np.bincount(flat.ravel(), minlength=size * n_units).reshape(size, n_units)
+    flat = draws * size + np.arange(size)[:, None]
+    return np.bincount(flat.ravel(), minlength=size * n_units).reshape(n_units, size)
 
 
 def bootstrap(
     f: Features,
-    per_code: np.ndarray,
+    per_code: Any,
     n_pooled: int,
     samples: int,
     seed: int,
     chunk: int = 100,
 ) -> dict[str, np.ndarray]:
-    """Coefficients for `samples` resamples of the pairable units: name -> [samples, C + 1]."""
+    """Coefficients for `samples` resamples of the pairable units: name -> [samples, C + 1].
+    `per_code` is :func:`with_pooled`'s delta."""
     rng = np.random.default_rng(seed)
-    n_units, cols, nf = per_code.shape
-    flat = per_code.reshape(n_units, cols * nf)
+    n_units = f.shared.shape[0]
     parts: dict[str, list[np.ndarray]] = {name: [] for name in COEFFICIENTS}
     done = 0
     while done < samples and n_units:
         size = min(chunk, samples - done)
         w = _bootstrap_weights(n_units, size, rng).astype(float)
-        sums = coefficients(
-            w @ f.shared, (w @ flat).reshape(size, cols, nf), n_pooled, f.two, f.same_sets
-        )
+        shared, sums = _weighted(f, per_code, n_pooled, w)
+        sums = coefficients(shared, sums, n_pooled, f.two, f.same_sets)
         for name in COEFFICIENTS:
             parts[name].append(sums[name])
         done += size

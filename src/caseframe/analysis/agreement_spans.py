@@ -35,9 +35,9 @@ def choose_schemes(pairs: Iterable[tuple[int, str]], doc_ids: Iterable[int]) -> 
     return {d: next(s for s in SCHEME_ORDER if s in opts) for d, opts in options.items()}
 
 
-def unit_frame(rows: list[tuple], chosen: dict[int, str]) -> pd.DataFrame:
+def unit_frame(rows: list[tuple] | pd.DataFrame, chosen: dict[int, str]) -> pd.DataFrame:
     """The units of each document's chosen scheme, in the order the rows came (name, start)."""
-    frame = pd.DataFrame(rows, columns=UNIT_COLUMNS)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=UNIT_COLUMNS)
     keep = frame["document_id"].map(chosen).eq(frame["scheme"])
     return frame[keep].reset_index(drop=True)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from caseframe.api.agreement_input import DATASET_CONSENSUS, SCHEMES, default_coders, read_matrix
 from caseframe.api.consensus import ConsensusMixin
+from caseframe.api.kept import kept
 from caseframe.errors import InvalidInput
 from caseframe.store.lookup import coder_row
 from caseframe.store.queries import agreement as q
@@ -187,57 +188,48 @@ class AgreementMixin(ConsensusMixin):
         """None with fewer than two independent human coders (when no coders are named); else
         coders, units and the pooled alpha, kappa and AC1 over the codes, with `text`: the
         sentence for a methods paragraph (`agreement_methods_sentence`)."""
-        from caseframe.analysis.agreement import per_code_agreement
-        from caseframe.analysis.agreement_readings import agreement_methods_sentence
+        found = self.agreement_overview(bootstrap, coders, codes, documents)
+        return None if found is None else found["summary"]
 
-        with self.store.read() as conn:
-            names, _, left_out = default_coders(conn)
-            if coders is None and len(names) < 2:
-                return None
-            try:
-                built = read_matrix(conn, coders, codes, documents, None, False, False)
-            except InvalidInput as exc:  # e.g. coders with no document in common
-                built, error = None, exc.message
-        if built is None:
-            summary = {
-                "coders": list(coders) if coders else names,
-                "not_counted": left_out if coders is None else {},
-                "units": 0,
-                "codes": 0,
-                "krippendorff_alpha": None,
-                "kappa": None,
-                "kappa_kind": None,
-                "gwet_ac1": None,
-                "error": error,
+    def agreement_overview(
+        self,
+        bootstrap: int = 1000,
+        coders: Sequence[str] | None = None,
+        codes: Sequence[str | int] | None = None,
+        documents: Sequence[str | int] | None = None,
+        *,
+        if_cached: bool = False,
+    ) -> dict[str, Any] | None:
+        """{"summary": agreement_summary's dict, "report": the AgreementReport it came from (None
+        when there are no figures)} from one read and one computation; None as in
+        agreement_summary. Results are kept per selection until the project changes (its change
+        stamp), so a page asking again, or a second page, does not recompute the bootstrap.
+        `if_cached`: only a kept result, else None (nothing is computed)."""
+
+        def clean(values):
+            return None if values is None else tuple(str(v) for v in values)
+
+        def compute():
+            with self.store.read() as conn:
+                return _overview(conn, bootstrap, coders, codes, documents)
+
+        key = ("agreement", bootstrap, clean(coders), clean(codes), clean(documents))
+        return kept(self, key, compute, if_cached=if_cached)
+
+    def agreement_choices(self) -> dict[str, list]:
+        """What an agreement chooser offers: coders (agreement_coders), codes (id, name) and
+        document names (by name); kept until the project changes."""
+
+        def compute():
+            with self.store.read() as conn:
+                documents = q.document_names(conn)
+            return {
+                "coders": self.agreement_coders(),
+                "codes": [{"id": c.id, "name": c.name} for c in self.codes()],
+                "documents": documents,
             }
-            summary["text"] = agreement_methods_sentence(summary)
-            return summary
-        try:
-            report = per_code_agreement(built.matrix, bootstrap=bootstrap)
-        except InvalidInput as exc:
-            summary = {"coders": built.matrix.coders, "units": 0, "error": exc.message}
-            return {**summary, "text": agreement_methods_sentence(summary)}
-        o = report.overall
-        two = len(built.matrix.coders) == 2
-        kappa = "cohen_kappa" if two else "fleiss_kappa"
-        summary = {
-            "coders": list(built.matrix.coders),
-            "not_counted": built.not_counted,
-            "units": o["units"],
-            "units_complete": o["units_complete"],
-            "codes": o["codes"],
-            "codes_not_applied": o["codes_not_applied"],
-            "schemes": list(built.schemes),
-            "krippendorff_alpha": o["krippendorff_alpha"],
-            "krippendorff_alpha_ci": o["ci"].get("krippendorff_alpha"),
-            "kappa": o[kappa],
-            "kappa_kind": "cohen" if two else "fleiss",
-            "gwet_ac1": o["gwet_ac1"],
-            "percent_agreement": o["percent_agreement"],
-            "statistics": o["statistics"],
-        }
-        summary["text"] = agreement_methods_sentence(summary)
-        return summary
+
+        return kept(self, ("agreement choices",), compute)
 
     def agreement_methods_sentence(self, **selection: Any) -> str:
         """The methods-paragraph sentence for the default (or given) selection; empty when
@@ -245,6 +237,60 @@ class AgreementMixin(ConsensusMixin):
         from caseframe.analysis.agreement_readings import agreement_methods_sentence
 
         return agreement_methods_sentence(self.agreement_summary(bootstrap=0, **selection))
+
+
+def _overview(conn, bootstrap, coders, codes, documents) -> dict[str, Any] | None:
+    from caseframe.analysis.agreement import per_code_agreement
+    from caseframe.analysis.agreement_readings import agreement_methods_sentence
+
+    names, _, left_out = default_coders(conn)
+    if coders is None and len(names) < 2:
+        return None
+    try:
+        built = read_matrix(conn, coders, codes, documents, None, False, False)
+    except InvalidInput as exc:  # e.g. coders with no document in common
+        summary = {
+            "coders": list(coders) if coders else names,
+            "not_counted": left_out if coders is None else {},
+            "units": 0,
+            "codes": 0,
+            "krippendorff_alpha": None,
+            "kappa": None,
+            "kappa_kind": None,
+            "gwet_ac1": None,
+            "error": exc.message,
+        }
+        summary["text"] = agreement_methods_sentence(summary)
+        return {"summary": summary, "report": None}
+    try:
+        report = per_code_agreement(built.matrix, bootstrap=bootstrap)
+    except InvalidInput as exc:
+        summary = {"coders": built.matrix.coders, "units": 0, "error": exc.message}
+        return {"summary": {**summary, "text": agreement_methods_sentence(summary)}, "report": None}
+    o = report.overall
+    two = len(built.matrix.coders) == 2
+    kappa = "cohen_kappa" if two else "fleiss_kappa"
+    summary = {
+        "coders": list(built.matrix.coders),
+        "not_counted": built.not_counted,
+        "units": o["units"],
+        "units_complete": o["units_complete"],
+        "codes": o["codes"],
+        "codes_not_applied": o["codes_not_applied"],
+        "schemes": list(built.schemes),
+        "krippendorff_alpha": o["krippendorff_alpha"],
+        "krippendorff_alpha_ci": o["ci"].get("krippendorff_alpha"),
+        "kappa": o[kappa],
+        "kappa_kind": "cohen" if two else "fleiss",
+        "gwet_ac1": o["gwet_ac1"],
+        "percent_agreement": o["percent_agreement"],
+        "statistics": o["statistics"],
+    }
+    summary["text"] = agreement_methods_sentence(summary)
+    report.overall["unit"] = "meaning-unit"
+    report.overall["schemes"] = built.schemes
+    report.overall["not_counted"] = built.not_counted
+    return {"summary": summary, "report": report}
 
 
 def write_unit_list(

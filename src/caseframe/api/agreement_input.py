@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from caseframe.store.queries import agreement as q
 if TYPE_CHECKING:
     import pandas as pd
 
-    from caseframe.analysis.agreement_matrix import CodingMatrix
+    from caseframe.analysis.agreement_matrix import CodingMatrix, UnitInfo
 
 DATASET_CONSENSUS = "consensus"  # FORMATS.md: the reference coder of a coded-segment dataset
 SCHEMES = ("imported", "turn", "paragraph", "sentences")  # analysis.agreement_spans.SCHEME_ORDER
@@ -120,7 +121,7 @@ def read_matrix(
     import numpy as np
 
     from caseframe.analysis import agreement_spans as spans
-    from caseframe.analysis.agreement_matrix import CodingMatrix, UnitInfo
+    from caseframe.analysis.agreement_matrix import CodingMatrix
 
     check_scheme(scheme)
     coder_names, coder_ids, left_out = choose_coders(conn, coders)
@@ -146,10 +147,10 @@ def read_matrix(
             f"the coded documents have no meaning units{f' of scheme {scheme}' if scheme else ''}",
             hint="build them with `caseframe documents segment --units turn`",
         )
-    units = spans.unit_frame(q.units_of(conn, chosen.values()), chosen)
+    units = spans.unit_frame(q.units_frame(conn, chosen.values()), chosen)
     all_codes = {cid for g in groups for cid in g}
-    raw = np.array(q.coding_spans(conn, coder_ids, all_codes, doc_ids), dtype=np.int64)
-    pairs = spans.overlaps(raw.reshape(-1, 5), units, coder_ids, groups)
+    raw = q.coding_span_array(conn, coder_ids, all_codes, doc_ids)
+    pairs = spans.overlaps(raw, units, coder_ids, groups)
     texts = (
         spans.unit_texts(units, q.document_texts(conn, units["document_id"])) if with_text else None
     )
@@ -160,12 +161,7 @@ def read_matrix(
     seen_by_doc = np.array(list(docseen.values()), dtype=bool).reshape(-1, n_k)
     seen = seen_by_doc[units["document_id"].map(doc_pos).to_numpy(dtype=np.int64)]
     labels = spans.code_labels(tree, [g[0] for g in groups])
-    info = [
-        UnitInfo(str(uid), doc, None if texts is None else texts[i])
-        for i, (uid, doc) in enumerate(
-            zip(units["id"].tolist(), units["document"].tolist(), strict=True)
-        )
-    ]
+    info = unit_infos(units["id"].tolist(), units["document"].tolist(), texts)
     matrix = CodingMatrix(info, coder_names, labels, applied, seen)
     return Built(
         matrix,
@@ -175,6 +171,22 @@ def read_matrix(
         spans.scheme_counts(chosen),
         left_out,
     )
+
+
+def unit_infos(ids: list, documents: list, texts: list[str] | None) -> list[UnitInfo]:
+    """One UnitInfo per unit. 80k fresh objects hold no reference cycles: pausing the cyclic
+    collector while they are made saves its repeated walks over them."""
+    from caseframe.analysis.agreement_matrix import UnitInfo
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        if texts is None:
+            return [UnitInfo(str(u), d, None) for u, d in zip(ids, documents, strict=True)]
+        return [UnitInfo(str(u), d, x) for u, d, x in zip(ids, documents, texts, strict=True)]
+    finally:
+        if paused:
+            gc.enable()
 
 
 def character_input(

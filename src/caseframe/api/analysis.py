@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from caseframe.api.kept import kept
 from caseframe.api.matrix import RESPONDENT, SITE, MatrixMixin, check_choice, framework_key
 from caseframe.errors import InvalidInput
 from caseframe.model import Valence
@@ -70,6 +71,38 @@ class AnalysisMixin(MatrixMixin):
         if wanted:
             codings = codings[codings["valence"].isin(wanted)]
         return build_quotes(codings, groups, codes)
+
+    def quote_page(
+        self,
+        code: str | int,
+        by: str = RESPONDENT,
+        coder: str | None = None,
+        valence: str | Sequence[str] | None = None,
+        exact: bool = False,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> dict:
+        """One page of `quotes(...)`: {"total": every quote's count, "offset", "limit",
+        "quotes": the `limit` quotes from `offset`}. The whole list is kept until the project
+        changes, so the next page (or the same one again) is a slice, not a new read."""
+        if offset < 0 or limit < 1:
+            raise InvalidInput("offset must be 0 or more and limit 1 or more")
+        with self.store.read() as conn:
+            code_id = code_row(conn, code).id
+        wanted = _valences(valence)
+        key = ("quotes", code_id, by, coder, tuple(wanted or ()), exact)
+        found = kept(
+            self,
+            key,
+            lambda: self.quotes(code_id, by, coder, wanted, exact),
+            copy_out=False,  # Quote is frozen: the kept list is only sliced
+        )
+        return {
+            "total": len(found),
+            "offset": offset,
+            "limit": limit,
+            "quotes": found[offset : offset + limit],
+        }
 
     def quotes_frame(
         self,
@@ -139,7 +172,12 @@ class AnalysisMixin(MatrixMixin):
         self, framework: str = "sis", unit_kind: str = RESPONDENT, site_kind: str = SITE
     ) -> Coverage:
         """Per component of `framework`: respondents and sites with evidence, valence counts,
-        codings; a site × component heatmap; the components never evidenced."""
+        codings; a site × component heatmap; the components never evidenced. Kept (as a copy)
+        until the project changes."""
+        key = ("coverage", framework, unit_kind, site_kind)
+        return kept(self, key, lambda: self._coverage(framework, unit_kind, site_kind))
+
+    def _coverage(self, framework: str, unit_kind: str, site_kind: str) -> Coverage:
         from caseframe.analysis.coverage import build_coverage
         from caseframe.analysis.matrix import code_components
 

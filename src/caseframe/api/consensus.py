@@ -198,11 +198,46 @@ class ConsensusMixin(ProjectBase):
     # -- the meeting, unit by unit ---------------------------------------------------------
 
     def consensus_meeting(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Items to settle with progress; see caseframe.api.consensus_meeting.meeting."""
-        from caseframe.api.consensus_meeting import meeting
+        """Items to settle with progress; see caseframe.api.consensus_meeting.meeting. Kept
+        (as a copy) until the project changes: a page reloaded is not worked out again."""
+        import copy
+        import gc
 
-        with self.store.read() as conn:
-            return meeting(conn, *args, **kwargs)
+        from caseframe.api.consensus_meeting import meeting
+        from caseframe.api.kept import kept
+
+        def compute() -> dict[str, Any]:
+            # tens of thousands of new row dicts with no reference cycles: the cyclic
+            # collector's repeated walks over them cost more than making them
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                with self.store.read() as conn:
+                    return meeting(conn, *args, **kwargs)
+            finally:
+                if paused:
+                    gc.enable()
+
+        def frozen(value: Any) -> Any:
+            if isinstance(value, list | tuple):
+                return tuple(frozen(v) for v in value)
+            return value
+
+        key = (
+            "consensus meeting",
+            frozen(args),
+            tuple(sorted((k, frozen(v)) for k, v in kwargs.items())),
+        )
+        found = kept(self, key, compute, copy_out=False)
+        # a copy of what a caller may change (a deep copy of 50,000 rows costs a second)
+        items = [{**r, "disputed": list(r["disputed"])} for r in found["items"]]
+        return {
+            **found,
+            "coders": list(found["coders"]),
+            "codes": list(found["codes"]),
+            "items": items,
+            "item": copy.deepcopy(found["item"]),
+        }
 
     def decide_consensus(
         self,

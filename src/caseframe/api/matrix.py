@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from caseframe.api.base import ProjectBase
+from caseframe.api.kept import kept
 from caseframe.errors import InvalidInput, NotFound
 from caseframe.store.core import now
 from caseframe.store.lookup import case_row, code_row, framework_row
@@ -92,7 +93,19 @@ class MatrixMixin(ProjectBase):
         coder: str | None = None,
     ) -> pd.DataFrame:
         """Rows (case kind, attribute or 'document') × columns (codes, a code kind or a
-        framework's components); cells: count, respondents, valence, quotes or summary."""
+        framework's components); cells: count, respondents, valence, quotes or summary.
+        Kept (as a copy) until the project changes."""
+        key = ("matrix", rows, cols, cell, framework, coder)
+        return kept(self, key, lambda: self._matrix(rows, cols, cell, framework, coder))
+
+    def _matrix(
+        self,
+        rows: str,
+        cols: str,
+        cell: str,
+        framework: str | None,
+        coder: str | None,
+    ) -> pd.DataFrame:
         from caseframe.analysis.matrix import build_matrix, code_columns, placed, summary_matrix
 
         check_choice("matrix cell", cell, CELLS)
@@ -139,9 +152,77 @@ class MatrixMixin(ProjectBase):
         labels = dict(zip(chosen["code_id"], chosen["column"], strict=True))
         return summary_matrix(self.summaries(), row_keys, columns, labels)
 
+    def matrix_cell(
+        self,
+        row: str,
+        column: str,
+        rows: str = RESPONDENT,
+        cols: str = "categories",
+        framework: str | None = None,
+        coder: str | None = None,
+    ) -> list[str]:
+        """The passages of one quote cell, one per item: what `matrix(rows, cols, "quotes",
+        ...).at[row, column]` holds line by line, with only that cell's passages read and
+        attributed (the whole quotes matrix slices the text of every coding)."""
+        from caseframe.analysis.matrix import build_matrix, placed
+
+        def read() -> dict:
+            with self.store.read() as conn:
+                q.check_grouping(conn, rows, allow_missing=(RESPONDENT,))
+                codes = q.codes_table(conn)
+                col_map, columns, _kind = self._matrix_columns(conn, cols, framework, codes)
+                row_groups = q.document_groups(conn, rows, allow_missing=(RESPONDENT,))
+                return {
+                    "rows": q.group_members(conn, rows, allow_missing=(RESPONDENT,)),
+                    "columns": columns,
+                    "col_map": col_map,
+                    "row_groups": row_groups,
+                    "respondents": row_groups
+                    if rows == RESPONDENT
+                    else q.document_groups(conn, RESPONDENT, allow_missing=(RESPONDENT,)),
+                    # the same read as the whole matrix (same codes, so the same row order);
+                    # only the opened cell's codings get their text
+                    "codings": q.load_codings(
+                        conn,
+                        code_ids=sorted(set(col_map["code_id"])),
+                        coder=coder,
+                        columns=["id", "document_id", "code_id", "start", "end"],
+                    ),
+                }
+
+        # kept until the project changes: the next cell of the same matrix is a filter
+        key = ("matrix cell inputs", rows, cols, framework, coder)
+        got = kept(self, key, read, copy_out=False)  # read only below, never changed
+        if row not in got["rows"] or column not in got["columns"]:
+            raise InvalidInput(
+                f"the matrix has no cell '{row}' × '{column}'", hint="open a cell from the matrix"
+            )
+
+        def lines() -> list[str]:
+            in_row = got["row_groups"][got["row_groups"]["group"] == row]
+            in_column = got["col_map"][got["col_map"]["column"] == column]
+            codings = got["codings"]
+            keep = codings["document_id"].isin(set(in_row["document_id"]))
+            keep &= codings["code_id"].isin(set(in_column["code_id"]))
+            codings = codings[keep].reset_index(drop=True)
+            with self.store.read() as conn:
+                q.attach_text(conn, codings)
+            cells = placed(codings, in_row, in_column)
+            if cells.empty:
+                return []
+            found = build_matrix(cells, [row], [column], "quotes", got["respondents"])
+            return [line for line in str(found.at[row, column] or "").split("\n") if line]
+
+        return list(kept(self, ("matrix cell", row, column, *key[1:]), lines, copy_out=False))
+
     def matrix_columns(self, cols: str = "categories", framework: str | None = None) -> dict:
         """{column label: full name} for a matrix's columns: a code's path, or a framework
         component's name (for headers that show the id and the full text on hover)."""
+        return kept(
+            self, ("matrix columns", cols, framework), lambda: self._columns(cols, framework)
+        )
+
+    def _columns(self, cols: str, framework: str | None) -> dict:
         with self.store.read() as conn:
             codes = q.codes_table(conn)
             _map, columns, kind = self._matrix_columns(conn, cols, framework, codes)

@@ -212,15 +212,19 @@ def chains(cases: pd.DataFrame) -> dict[int, list[int]]:
     """Each case's ids from itself up to its root."""
     import pandas as pd
 
-    parent = dict(zip(cases["id"], cases["parent_id"], strict=True))
+    # parents as plain ints or None once, up front: pd.isna on every step of every walk cost
+    # more than the walks themselves (a thousand cases)
+    parent: dict[int, int | None] = {}
+    for cid, pid in zip(cases["id"].tolist(), cases["parent_id"].tolist(), strict=True):
+        parent[int(cid)] = None if pid is None or pd.isna(pid) else int(pid)
     out: dict[int, list[int]] = {}
     for cid in parent:
         chain, seen, cur = [], set(), cid
-        while cur is not None and not pd.isna(cur) and cur not in seen:
+        while cur is not None and cur not in seen:
             seen.add(cur)
-            chain.append(int(cur))
+            chain.append(cur)
             cur = parent.get(cur)
-        out[int(cid)] = chain
+        out[cid] = chain
     return out
 
 

@@ -1,5 +1,6 @@
 """Intercoder agreement in the workspace, with a coder, code and document chooser
-(`Project.agreement_summary` and `Project.agreement`; machine suggestions never count)."""
+(`Project.agreement_overview`: the summary and the per-code figures from one computation;
+machine suggestions never count)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from caseframe.web.templating import page_context
 
 router = APIRouter()
 
-# Resamples for the confidence intervals: enough for a stable 95% interval on a page that
-# should answer within a second or so; the CLI's `agreement` has the full 1000 by default.
+# Resamples for the confidence intervals: enough for a stable 95% interval. The page shows the
+# point estimates at once and the intervals when asked for (or already computed for this
+# selection since the project last changed: Project.agreement_overview keeps them); the CLI's
+# `agreement` has the full 1000 by default.
 BOOTSTRAP = 200
 FIGURES = ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")
 ROW_KEYS = ("code", "units", *FIGURES, "reading", "notes", "statistics")
@@ -33,27 +36,32 @@ def selection(
     return {"coders": clean(coders), "codes": clean(codes), "documents": clean(documents)}
 
 
-def agreement_view(project, bootstrap: int = BOOTSTRAP, **chosen: Any) -> dict[str, Any]:
-    """{"summary": None | {...}, "per_code": [...]}: the pooled summary and one row per code."""
-    summary = project.agreement_summary(bootstrap=bootstrap, **chosen)
+def agreement_view(
+    project, bootstrap: int = BOOTSTRAP, intervals: bool = True, **chosen: Any
+) -> dict[str, Any]:
+    """{"summary": None | {...}, "per_code": [...], "intervals": bool}: the pooled summary and
+    one row per code, from one computation. With `intervals` False the bootstrap is used only
+    when it is already kept for this selection; else the point estimates alone."""
+    found = project.agreement_overview(bootstrap, if_cached=not intervals, **chosen)
+    with_ci = found is not None and bootstrap > 0
+    if found is None:
+        found = project.agreement_overview(0, **chosen)
+    if found is None:
+        return {"summary": None, "per_code": [], "intervals": False}
+    summary, report = found["summary"], found["report"]
     per_code: list[dict[str, Any]] = []
-    if summary is not None and summary.get("units"):
-        report = project.agreement(
-            coders=summary["coders"],
-            codes=chosen.get("codes"),
-            documents=chosen.get("documents"),
-            bootstrap=bootstrap,
-        ).to_json()
-        per_code = [{k: row.get(k) for k in ROW_KEYS} for row in report["per_code"]]
-    return {"summary": plain(summary), "per_code": plain(per_code)}
+    if report is not None and summary.get("units"):
+        per_code = [{k: row.get(k) for k in ROW_KEYS} for row in report.to_json()["per_code"]]
+    return {"summary": plain(summary), "per_code": plain(per_code), "intervals": with_ci}
 
 
 def chooser(project) -> dict[str, Any]:
     """What the chooser offers: coders with their role, the codes, the documents."""
+    offered = project.agreement_choices()
     return {
-        "all_coders": plain(project.agreement_coders()),
-        "all_codes": [{"id": c.id, "name": c.name} for c in project.codes()],
-        "all_documents": project.documents_frame()["name"].tolist(),
+        "all_coders": plain(offered["coders"]),
+        "all_codes": offered["codes"],
+        "all_documents": offered["documents"],
     }
 
 
@@ -67,7 +75,9 @@ def agreement_json(
     user: User = Depends(viewer),
 ):
     chosen = selection(coders, codes, documents)
-    return agreement_view(request.app.state.web.project, bootstrap, **chosen)
+    view = agreement_view(request.app.state.web.project, bootstrap, **chosen)
+    del view["intervals"]  # the JSON asks for its bootstrap explicitly
+    return view
 
 
 @router.get("/agreement")
@@ -76,11 +86,14 @@ def agreement_page(
     coders: list[str] | None = Query(None),
     codes: list[str] | None = Query(None),
     documents: list[str] | None = Query(None),
+    ci: bool = False,
     user: User = Depends(viewer),
 ):
+    """The figures at once; `ci=1` adds the bootstrap intervals (kept until the project
+    changes, so they stay on the page afterwards)."""
     web = request.app.state.web
     chosen = selection(coders, codes, documents)
-    view = agreement_view(web.project, **chosen)
+    view = agreement_view(web.project, intervals=ci, **chosen)
     return web.templates.TemplateResponse(
         request,
         "agreement.html",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
@@ -14,7 +15,7 @@ from starlette.responses import FileResponse
 from caseframe.api.users import User
 from caseframe.errors import CaseframeError, InvalidInput, NotFound
 from caseframe.web.auth import viewer
-from caseframe.web.convert import plain, records, table
+from caseframe.web.convert import plain, table
 from caseframe.web.templating import page_context
 
 router = APIRouter()
@@ -26,6 +27,10 @@ MEDIA = {
     "md": "text/markdown",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+
+
+QUOTES_PAGE = 100  # quotes per page (the count above them is always of all)
+CELL_PAGE = 200  # passages per page of a matrix cell
 
 
 class NotAvailable(CaseframeError):
@@ -117,18 +122,36 @@ def quotes_page(
     code: int | None = None,
     by: str = "respondent",
     valence: str | None = None,
+    offset: int = Query(0, ge=0),
     user: User = Depends(viewer),
 ):
+    """A page of QUOTES_PAGE quotes with the exact count of all and links to the next and
+    previous pages (a category with 10,000 passages is not one page)."""
     web = request.app.state.web
-    codes = records(web.project.codes_frame())
-    found = _quotes(web.project, code, by, None, valence, False) if code is not None else None
+    # what codes_frame lists, without its coding counts (a pass over every coding)
+    codes = [{"id": c.id, "name": c.name, "depth": c.path.count("/")} for c in web.project.codes()]
+    page = None
+    if code is not None:
+        page = _call(web.project, "quote_page")(
+            code, by=by, valence=valence or None, offset=offset, limit=QUOTES_PAGE
+        )
+        page["quotes"] = [plain(q) for q in page["quotes"]]
+        page["next"] = _page_link(code, by, valence, offset + QUOTES_PAGE, page["total"])
+        page["previous"] = _page_link(code, by, valence, offset - QUOTES_PAGE, page["total"])
     return web.templates.TemplateResponse(
         request,
         "quotes.html",
         page_context(
-            request, user, codes=codes, code=code, by=by, valence=valence or "", quotes=found
+            request, user, codes=codes, code=code, by=by, valence=valence or "", page=page
         ),
     )
+
+
+def _page_link(code: int, by: str, valence: str | None, offset: int, total: int) -> str | None:
+    if offset < 0 or offset >= total:
+        return None
+    query = {"code": code, "by": by, "valence": valence or "", "offset": offset}
+    return "/quotes?" + urlencode(query)
 
 
 @router.get("/matrix")
@@ -150,19 +173,20 @@ def matrix_page(
     used = framework if cols == "framework" else None
     frame = _named(web.project.matrix, rows=rows, cols=cols, cell=cell, framework=framework)
     names = _named(web.project.matrix_columns, cols, used)
+    query = {"rows": rows, "cols": cols, "framework": framework or ""}
     return web.templates.TemplateResponse(
         request,
         "matrix.html",
         page_context(
             request,
             user,
-            matrix=matrix_view(frame, cell, names, framework=cols == "framework"),
+            matrix=matrix_view(frame, cell, names, framework=cols == "framework", query=query),
             rows=rows,
             cols=cols,
             cell=cell,
             framework=framework or "",
             frameworks=keys,
-            query={"rows": rows, "cols": cols, "framework": framework or ""},
+            query=query,
         ),
     )
 
@@ -175,18 +199,27 @@ def matrix_cell_page(
     rows: str = "respondent",
     cols: str = "categories",
     framework: str | None = None,
+    offset: int = Query(0, ge=0),
     user: User = Depends(viewer),
 ):
-    """The quotes in one matrix cell (what a click on a count opens)."""
+    """The quotes in one matrix cell (what a click on a count opens): CELL_PAGE passages a
+    page, with the exact count of all."""
     web = request.app.state.web
-    frame = _named(
-        web.project.matrix, rows=rows, cols=cols, cell="quotes", framework=framework or None
+    lines = _named(
+        _call(web.project, "matrix_cell"),
+        row,
+        column,
+        rows=rows,
+        cols=cols,
+        framework=framework or None,
     )
-    if row not in frame.index or column not in frame.columns:
-        raise InvalidInput(
-            f"the matrix has no cell '{row}' × '{column}'", hint="open a cell from the matrix"
-        )
-    text = str(frame.at[row, column] or "")
+    here = {"row": row, "column": column, "rows": rows, "cols": cols}
+    here["framework"] = framework or ""
+
+    def link(at: int) -> str | None:
+        ok = 0 <= at < len(lines)
+        return "/matrix/cell?" + urlencode({**here, "offset": at}) if ok else None
+
     return web.templates.TemplateResponse(
         request,
         "matrix_cell.html",
@@ -198,7 +231,12 @@ def matrix_cell_page(
             rows=rows,
             cols=cols,
             framework=framework or "",
-            quotes=[line for line in text.split("\n") if line],
+            total=len(lines),
+            offset=offset,
+            quotes=lines[offset : offset + CELL_PAGE],
+            next=link(offset + CELL_PAGE),
+            previous=link(offset - CELL_PAGE) if offset else None,
+            page_size=CELL_PAGE,
         ),
     )
 

@@ -24,6 +24,7 @@ from caseframe.web.convert import plain
 from caseframe.web.templating import page_context
 
 router = APIRouter()
+ITEMS_SHOWN = 100  # units listed beside the current one (a large project disputes thousands)
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -83,16 +84,28 @@ def disagreements_page(
     web = request.app.state.web
     project = web.project
     coders = _clean(coders)
-    view = meeting_view(project, coders, code or None, document or None, consensus, i)
+    found = project.consensus_meeting(
+        coders=coders,
+        codes=[code] if code else None,
+        documents=[document] if document else None,
+        as_coder=consensus,
+        position=i,
+    )
+    # the list beside the unit shows a window of ITEMS_SHOWN around it; the counts are of all
+    at = max(0, (found["position"] or 0) - ITEMS_SHOWN // 2)
+    found["items"] = found["items"][at : at + ITEMS_SHOWN]
+    before = project.agreement_summary(bootstrap=0, coders=found["coders"])
+    view = {**plain(found), "before": plain(before), "items_from": at}
     chosen = {"coders": coders, "code": code or "", "document": document or ""}
+    offered = project.agreement_choices()  # kept until the project changes
     context = page_context(
         request,
         user,
         **view,
         chosen=chosen,
-        all_coders=plain(project.agreement_coders()),
-        all_codes=[c.name for c in project.codes()],
-        all_documents=project.documents_frame()["name"].tolist(),
+        all_coders=plain(offered["coders"]),
+        all_codes=[c["name"] for c in offered["codes"]],
+        all_documents=offered["documents"],
         base=_query(coders, code, document, consensus),
     )
     return web.templates.TemplateResponse(request, "disagreements.html", context)
