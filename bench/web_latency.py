@@ -62,6 +62,7 @@ def transcript(words: int, seed: int = 7) -> str:
 
 def build(folder: Path, db: str | None, coders: int) -> dict:
     from caseframe.api import Project
+    from caseframe.store.queries import codings as codings_q
 
     project = Project.init(folder / "project", db=db)
     text = transcript(30_000)
@@ -79,7 +80,7 @@ def build(folder: Path, db: str | None, coders: int) -> dict:
         seen.add((start, start + rng.randint(20, 400), rng.choice(codes)))
     with project.store.transaction() as conn:
         for start, end, code in sorted(seen):
-            project._insert_coding(conn, int(docs["long.txt"]), start, end, code, "reference")
+            codings_q.add(conn, int(docs["long.txt"]), start, end, code, "reference")
     project.add_user("owner", PASSWORD, "owner")
     for i in range(coders):
         project.add_user(f"coder{i}", PASSWORD, "coder")

@@ -16,6 +16,7 @@ from caseframe.analysis.agreement import COEFFICIENTS, matrix_from_dataset, per_
 from caseframe.api import Project
 from caseframe.errors import InvalidInput, NotFound
 from caseframe.interop.coded_dataset import read_coded_dataset
+from caseframe.store.queries import codings as codings_q
 
 TEN_CODER = [7, 27, 55, 56, 66, 109, 130]  # AnnoMI conversations all ten experts coded
 THERAPIST = ["reflection", "question", "therapist_input", "other"]
@@ -297,7 +298,7 @@ def test_unknown_coder_and_no_common_document(spans_project):
 def test_machine_coders_only_when_named(spans_project):
     p = spans_project
     with p.store.transaction() as conn:
-        p._insert_coding(
+        codings_q.add(
             conn,
             "answers",
             0,

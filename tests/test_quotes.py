@@ -10,6 +10,7 @@ import pytest
 from caseframe.analysis.frames import natural_sorted
 from caseframe.errors import InvalidInput, NotFound
 from caseframe.example_study import example_data_dir, resolve_attribution
+from caseframe.store.queries import codings as codings_q
 
 RESPONDENTS = {f"A{i}" for i in range(1, 8)} | {f"B{i}" for i in range(8, 13)}
 RESPONDENTS |= {f"C{i}" for i in range(13, 19)}
@@ -127,7 +128,7 @@ def test_frame_and_machine_codings(example_copy):
 
     with example_copy.store.transaction() as conn:
         coder_row(conn, "tfidf-model", create=True, kind="machine")
-        example_copy._insert_coding(
+        codings_q.add(
             conn,
             doc.id,
             0,

@@ -26,6 +26,7 @@ from caseframe.interop.refi import (
 )
 from caseframe.store import schema as t
 from caseframe.store.core import now
+from caseframe.store.queries import codings as codings_q
 
 REFI = Path(__file__).resolve().parents[1].parent / "shared" / "refi"
 SAMPLES = REFI / "samples"
@@ -92,7 +93,7 @@ def unicode_project(root: Path) -> Project:
     nurse = b.text.index("👩")
     p.add_coding("B11 ö.txt", nurse, nurse + 4, "Ekonomi", "Åsa")
     with p.store.transaction() as conn:
-        p._insert_coding(
+        codings_q.add(
             conn,
             "B11 ö.txt",
             0,

@@ -307,38 +307,3 @@ def write_unit_list(
     widths = {"code": 24, "text": 80, "applied_by": 20, "not_applied_by": 20, "reason": 28}
     widths |= {c: 12 for c in frame.columns if c not in widths}
     return write_xlsx({sheet: frame}, out, widths=widths, freeze_header=True)
-
-
-# Used by api/suggest.py (another area): the store reads behind the matrix, kept by name.
-def _seen_documents(conn, coder_ids, doc_ids):
-    return q.seen_documents(conn, coder_ids, doc_ids)
-
-
-def _units(conn, doc_ids, scheme):
-    from caseframe.analysis import agreement_spans as spans
-
-    chosen = spans.choose_schemes(
-        q.unit_schemes(conn, [scheme] if scheme else list(SCHEMES)), doc_ids
-    )
-    if not chosen:
-        raise InvalidInput(
-            f"the coded documents have no meaning units{f' of scheme {scheme}' if scheme else ''}",
-            hint="build them with `caseframe documents segment --units turn`",
-        )
-    return spans.unit_frame(q.units_of(conn, chosen.values()), chosen), spans.scheme_counts(chosen)
-
-
-def _texts(conn, units):
-    from caseframe.analysis.agreement_spans import unit_texts
-
-    return unit_texts(units, q.document_texts(conn, units["document_id"]))
-
-
-def _overlaps(conn, coder_ids, groups, units, doc_ids):
-    import numpy as np
-
-    from caseframe.analysis.agreement_spans import overlaps
-
-    codes = {cid for g in groups for cid in g}
-    raw = np.array(q.coding_spans(conn, coder_ids, codes, doc_ids), dtype=np.int64)
-    return overlaps(raw.reshape(-1, 5), units, coder_ids, groups)

@@ -245,10 +245,6 @@ class CodesMixin(ProjectBase):
             w.audit("map", "code", row.id, before, after)
         return after
 
-    def _insert_code(self, conn: Connection, *args, **kwargs) -> int:
-        """Kept for callers outside this module; use `insert_code`."""
-        return insert_code(conn, *args, **kwargs)
-
     # -- reading ------------------------------------------------------------------------------
 
     def code(self, ref: str | int) -> Code:

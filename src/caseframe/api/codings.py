@@ -7,8 +7,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from caseframe.api.base import ProjectBase
 from caseframe.errors import CaseframeError, InvalidInput, NotFound
 from caseframe.model import Coding, CodingStatus
@@ -65,10 +63,6 @@ class CodingsMixin(ProjectBase):
             coding = q.to_coding(q.get(w.conn, coding_id))
             w.audit("add", "coding", coding.id, None, asdict(coding))
         return coding
-
-    def _insert_coding(self, conn: Connection, *args: Any, **kwargs: Any) -> int:
-        """Kept for callers outside this module: `store.queries.codings.add`."""
-        return q.add(conn, *args, **kwargs)
 
     def update_coding(
         self, coding_id: int, coder: str | None = None, *, actor: str | None = None, **changes: Any

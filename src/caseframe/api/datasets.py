@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from caseframe.api.base import ProjectBase, Writer
+from caseframe.api.codes import insert_code
 from caseframe.errors import Conflict
 from caseframe.model import SpeakerTurn, UnitScheme
 from caseframe.store.lookup import coder_row
@@ -83,8 +84,7 @@ class DatasetsMixin(ProjectBase):
                     code_ids[entry.code] = found
                     reused += 1
                 else:
-                    # CodesMixin's insert (validation, position); a store query once codes has one
-                    code_ids[entry.code] = self._insert_code(
+                    code_ids[entry.code] = insert_code(  # validation and position
                         w.conn,
                         entry.code,
                         None,

@@ -361,9 +361,7 @@ class PrivacyMixin(ProjectBase):
         return results
 
     def _pseudonymise_file(self, key, text_in, file_name, confirm, ner):
-        from caseframe.privacy import accepted_by_document, pseudonymise
-        from caseframe.privacy.corpus import Scrubber
-        from caseframe.privacy.propagate import Vocabulary
+        from caseframe.privacy.incoming import pseudonymised_file
 
         items = self.scan_texts(key, {file_name: text_in}, ner=ner)
         if confirm is not None and items and not confirm(file_name, items):
@@ -371,29 +369,15 @@ class PrivacyMixin(ProjectBase):
                 f"{file_name}: not imported, the proposed replacements were refused",
                 hint="add or correct names in the key's registry and import it again",
             )
-        book = key.book.copy()
-        dets = accepted_by_document(items).get(file_name, [])
-        new_text, offsets, _r = pseudonymise(text_in, dets, book)
-        new_name = Scrubber(key.registry, book, Vocabulary([text_in])).file_name(file_name)
-        key.book = book
-        key.save()
-        return new_text, new_name, offsets
+        return pseudonymised_file(key, text_in, file_name, items)
 
     def _finish_import(self, result, read, offsets, key, scheme, window, actor) -> None:
-        """Keep the speaker turns found in the original text (a pseudonym label such as
-        "[Manager A3]:" is not recognised as a speaker by the turn detector), with their
-        offsets moved and their speaker names replaced; rebuild the meaning units on them;
-        clear the source path (it pointed at the temporary link)."""
-        from caseframe.ingest import detect_turns, segment
-        from caseframe.model import SpeakerTurn
-        from caseframe.privacy.corpus import Scrubber
-        from caseframe.privacy.propagate import Vocabulary
+        """Keep the original's speaker turns, moved and renamed (`moved_turns`); rebuild the
+        meaning units on them; clear the source path (it pointed at the temporary link)."""
+        from caseframe.ingest import segment
+        from caseframe.privacy.incoming import moved_turns
 
-        scrub = Scrubber(key.registry, key.book, Vocabulary([read.text]))
-        turns = [
-            SpeakerTurn(i, scrub(tr.speaker, identifier=True), *offsets.map_span(tr.start, tr.end))
-            for i, tr in enumerate(read.turns or detect_turns(read.text))
-        ]
+        turns = moved_turns(key, read.text, read.turns, offsets)
         with self.writing(actor) as w:
             doc = pq.document_by_name(w.conn, result.document)
             units = segment(doc.text, turns, scheme, window)
