@@ -82,37 +82,12 @@ def run(
         return
     from uvicorn.supervisors import Multiprocess
 
-    config = _TcpConfig(
+    from caseframe.web.tcp import TcpConfig
+
+    config = TcpConfig(
         "caseframe.web.server:app_from_env", factory=True, workers=workers, **options
     )
     try:
         Multiprocess(config, sockets=[config.bind_socket()]).run()
     except KeyboardInterrupt:
         pass
-
-
-def _tcp_config_class():
-    import socket
-
-    import uvicorn
-
-    class TcpConfig(uvicorn.Config):
-        """uvicorn's own `bind_socket` leaves the socket's protocol number at 0, so asyncio in the
-        workers does not set TCP_NODELAY on accepted connections and every reply on a kept-alive
-        connection waits ~40 ms for the client's delayed ACK (uvicorn issue #3149, open for
-        0.54). The same socket, described as TCP, gets TCP_NODELAY."""
-
-        def bind_socket(self) -> socket.socket:
-            sock = super().bind_socket()
-            if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
-                sock = socket.socket(
-                    sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach()
-                )
-                sock.set_inheritable(True)
-            return sock
-
-    return TcpConfig
-
-
-def _TcpConfig(*args, **kwargs):
-    return _tcp_config_class()(*args, **kwargs)
