@@ -27,8 +27,15 @@ def case_row(conn: Connection, key: str) -> Row:
     return row
 
 
-def document_row(conn: Connection, ref: str | int) -> Row:
-    query = select(t.documents)
+def document_row(conn: Connection, ref: str | int, *, length_only: bool = False) -> Row:
+    """The document's row; with `length_only`, its id, name and text length alone (checking a
+    range must not read a 30,000-word text)."""
+    d = t.documents.c
+    query = (
+        select(d.id, d.name, func.length(d.text).label("length"))
+        if length_only
+        else select(t.documents)
+    )
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
         row = conn.execute(query.where(t.documents.c.id == int(ref))).first()
         if row is not None:

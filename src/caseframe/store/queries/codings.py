@@ -151,8 +151,8 @@ def add(
     guid: str | None = None,
 ) -> int:
     """Check and insert one coding given by names (or ids); returns its id."""
-    doc = documents.find(conn, document)
-    check_range(start, end, len(doc.text), doc.name)
+    doc = documents.find(conn, document, length_only=True)
+    check_range(start, end, doc.length, doc.name)
     check_valence(valence, strength)
     code_id = code_row(conn, code).id
     coder_id = coder_row(conn, coder, create=True, kind=coder_kind).id

@@ -21,11 +21,11 @@ LIST_HINT = "caseframe documents list"
 UnitSpan = Sequence[Any]
 
 
-def find(conn: Connection, ref: str | int) -> Row:
+def find(conn: Connection, ref: str | int, *, length_only: bool = False) -> Row:
     """A document by id, name, or file name without its extension; an unknown name is refused
-    with the closest known names."""
+    with the closest known names. `length_only`: id, name and text length (see document_row)."""
     try:
-        return document_row(conn, ref)
+        return document_row(conn, ref, length_only=length_only)
     except NotFound:
         names = list(conn.scalars(select(t.documents.c.name).order_by(t.documents.c.name)))
         raise unknown("document", str(ref), names, LIST_HINT) from None
