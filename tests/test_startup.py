@@ -28,10 +28,6 @@ HEAVY = {
     "argon2",
     "jinja2",
 }
-# Command modules that still import a heavy library at module level on this branch, so that
-# `caseframe NAME --help` loads it; their owners are moving those imports into functions. The
-# lead empties this after merging (a strict xfail fails once a module is clean).
-KNOWN_HEAVY_CLI_MODULES: dict[str, str] = {}
 
 
 def loaded_after(code: str, *argv: str) -> set[str]:
@@ -126,36 +122,13 @@ def heavy_per_command() -> dict[str, str | None]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="; ".join(
-                    f"cli/{m}.py {KNOWN_HEAVY_CLI_MODULES[m]}"
-                    for m in modules
-                    if m in KNOWN_HEAVY_CLI_MODULES
-                ),
-            ),
-        )
-        if set(modules) & set(KNOWN_HEAVY_CLI_MODULES)
-        else name
-        for name, (modules, _) in COMMANDS.items()
-    ],
-)
+@pytest.mark.parametrize("name", list(COMMANDS))
 def test_each_commands_help_loads_no_heavy_library(name, heavy_per_command):
     assert heavy_per_command[name] is None, heavy_per_command[name]
 
 
 # The list commands print records; pandas and numpy would cost them more than everything else
-# together. The API modules below still import one at module level on this branch (their owners
-# are making the imports lazy): a chain through them is an expected failure, any other a failure.
-KNOWN_HEAVY_API_MODULES = {
-    "api/suggest.py": "imports numpy and pandas at module level",
-    "api/users.py": "imports pandas and argon2 at module level",
-}
+# together, so loading either is a failure (the import chain is named).
 LIST_PROBE = r"""
 import contextlib, io, json, sys, traceback
 heavy = set(json.loads(sys.argv[1]))
@@ -196,12 +169,7 @@ def test_list_commands_load_no_pandas_or_numpy(command, example):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if "refused" in result:
-        where = [link.split(":")[0] for link in result["chain"]]
-        known = [KNOWN_HEAVY_API_MODULES[m] for m in where if m in KNOWN_HEAVY_API_MODULES]
-        message = f"{result['refused']} via " + " -> ".join(result["chain"])
-        if known:
-            pytest.xfail(message)
-        pytest.fail(message)
+        pytest.fail(f"{result['refused']} via " + " -> ".join(result["chain"]))
     assert result["code"] == 0 and result["rows"] > 0
 
 
