@@ -5,6 +5,7 @@ lost; X-Forwarded-For counts from the named proxy."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -54,6 +55,35 @@ def until(check, what: str, bound: float = WAIT):
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def serving(root: Path, *extra: str):
+    """`caseframe serve ROOT EXTRA...` in its own process until the block ends; yields its base
+    URL and the process."""
+    port = free_port()
+    cli = "from caseframe.cli.main import main; main()"
+    argv = [sys.executable, "-c", cli, "serve", str(root), "--port", str(port), *extra]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert proc.poll() is None, proc.stdout.read()
+        try:
+            return httpx.get(base + "/login", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        until(up, f"caseframe serve {' '.join(extra)} to start", 120)
+        yield base, proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
 
 
 class Browser:
@@ -137,34 +167,8 @@ def served(project, tmp_path):
     code = project.add_code("Trust").id
     for name, role in (("olga", "owner"), ("carl", "coder"), ("dora", "coder")):
         project.add_user(name, PASSWORDS[name], role)
-    port = free_port()
-    cli = "from caseframe.cli.main import main; main()"
-    argv = [sys.executable, "-c", cli, "serve", str(project.root), "--port", str(port)]
-    proc = subprocess.Popen(
-        [*argv, "--workers", "2", "--proxy", "127.0.0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert proc.poll() is None, proc.stdout.read()
-        try:
-            return httpx.get(base + "/login", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        until(up, "caseframe serve --workers 2 to start", 120)
+    with serving(project.root, "--workers", "2", "--proxy", "127.0.0.1") as (base, proc):
         yield base, proc, project, code
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
 
 
 def test_two_users_see_each_others_changes_across_two_workers(served):
@@ -256,25 +260,7 @@ def test_more_writers_than_threads_all_finish(tmp_path):
     project = Project.init(tmp_path / "proj")
     project.add_user("carl", PASSWORDS["carl"], "coder")
     project.close()
-    port = free_port()
-    cli = "from caseframe.cli.main import main; main()"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", cli, "serve", str(tmp_path / "proj"), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert proc.poll() is None, proc.stdout.read()
-        try:
-            return httpx.get(base + "/login", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        until(up, "caseframe serve to start", 120)
+    with serving(tmp_path / "proj") as (base, _proc):
         carl = Browser(base, "carl")
 
         def write(i: int) -> int:
@@ -287,6 +273,3 @@ def test_more_writers_than_threads_all_finish(tmp_path):
         with ThreadPoolExecutor(80) as pool:
             statuses = list(pool.map(write, range(160)))
         assert statuses == [201] * 160
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
