@@ -1,7 +1,8 @@
 """A plain install runs every command: a fresh virtual environment with `pip install .` and no
-extras, the README's first command (`caseframe demo`, without serving), then one call per command
-group on the demo project. Any traceback or unexpected non-zero exit fails; a method whose extra
-is missing must answer with one line naming it.
+extras, the README's first command (`caseframe demo`: it serves, and the printed one-time
+password must sign in), then one call per command group on the demo project. Any traceback or
+unexpected non-zero exit fails; a method whose extra is missing must answer with one line naming
+it.
 
     python3 scripts/check_plain_install.py [--keep DIR]     (scripts/test runs it first)
 """
@@ -9,13 +10,19 @@ is missing must answer with one line naming it.
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,11 +102,68 @@ def make_venv(where: Path) -> Path:
     return where / "bin" / "caseframe"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check_demo_serves(cf: Checker, out: Path) -> None:
+    """The README's first command as written (it serves): the workspace answers, the printed
+    one-time password signs the demo owner in, the overview shows the study; then Ctrl+C."""
+    cf.count += 1
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(cf.caseframe), "demo", "--out", str(out), "--port", str(port)],
+        cwd=REPO, env=cf.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        password = None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.strip().startswith("password:"):
+                password = line.split()[1]
+                break
+        if password is None:
+            raise RuntimeError("the demo printed no one-time password")
+        base = f"http://127.0.0.1:{port}"
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                login = opener.open(base + "/login", timeout=10).read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.5)
+        token = re.search(r'name="csrf-token" content="([^"]*)"', login)[1]
+        form = {"name": "demo", "password": password, "csrf_token": token}
+        page = opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=30)
+        overview = page.read().decode()
+        if "A5" not in overview:
+            raise RuntimeError(f"signing in did not reach the overview ({page.url})")
+    except Exception as exc:  # noqa: BLE001 - reported with the demo's own output
+        cf.failures.append(f"caseframe demo (serving): {exc}\n{''.join(lines)[-3000:]}")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rest = proc.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rest = proc.communicate()[0]
+        if "Traceback" in "".join(lines) + (rest or ""):
+            cf.failures.append(f"caseframe demo (serving) printed a traceback:\n{rest[-3000:]}")
+
+
 def run_checks(cf: Checker) -> None:
     w = cf.work
     demo = w / "demo"
     cf.call("--help")
-    cf.call("demo", "--out", str(demo), "--no-serve")  # the README's first command
+    check_demo_serves(cf, w / "served-demo")  # the README's first command, serving
+    cf.call("demo", "--out", str(demo), "--no-serve")
     p = ["-p", str(demo / "project")]
     cf.call(*p, "cases", "list", "--json")
     cf.call(*p, "cases", "table", "--by", "setting")

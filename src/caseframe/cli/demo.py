@@ -16,6 +16,7 @@ from caseframe.cli.output import console, print_frame, warn
 def demo(
     out: Path = typer.Option(Path("caseframe-demo"), "--out", help="Output folder."),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start the web workspace after."),
+    port: int = typer.Option(8765, "--port", help="Port of the web workspace (127.0.0.1)."),
 ) -> None:
     """Build the example study (Grim et al. 2022) and print its tables and quotes."""
     from caseframe.example_study import build_example
@@ -74,4 +75,4 @@ def demo(
     if serve:  # [serve step] the web workspace, with a one-time sign-in for the demo owner
         from caseframe.cli.web import serve_demo
 
-        serve_demo(project)
+        serve_demo(project, port=port)

@@ -88,6 +88,25 @@ def serve(
         opened.close()
 
 
+def serve_demo(project: Project, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the example study with a fresh one-time password for its demo owner."""
+    import secrets
+
+    from caseframe.errors import NotFound
+
+    password = secrets.token_urlsafe(12)
+    try:
+        project.user(DEMO_OWNER)
+        project.set_password(DEMO_OWNER, password, actor="demo")
+    except NotFound:
+        project.add_user(DEMO_OWNER, password, "owner", actor="demo")
+    console.print("\n[bold]Web workspace[/bold]")
+    console.print(f"  URL:      http://{host}:{port}/", markup=False)
+    console.print(f"  user:     {DEMO_OWNER}", markup=False)
+    console.print(f"  password: {password}  (made for this run only)", markup=False)
+    run_server(project, host, port)
+
+
 users_app = typer.Typer(help="Users of the web workspace and their roles.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
