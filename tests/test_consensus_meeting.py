@@ -225,3 +225,23 @@ def test_meeting_and_rule_on_postgresql(pg_database, tmp_path):
         assert project.export_consensus_decisions(tmp_path / "d.xlsx", "agreed").is_file()
     finally:
         project.close()
+
+
+def test_meeting_page_with_one_coder_explains_itself(tmp_path):
+    """One independent coder: the page (with its menu and coder chooser) says why there is
+    nothing to walk, instead of an error page; ticking a second coder is the way on."""
+    from caseframe.web import create_app
+    from test_web_http import login
+
+    project, doc = make_project(tmp_path)
+    for start, end, code in planned_spans(project, doc, "carl"):
+        project.add_coding(doc, start, end, code, "carl")
+    project.add_user("olga", "olga-pass-123", "owner")
+    olga = TestClient(create_app(project=project))
+    login(olga, "olga", "olga-pass-123")
+    r = olga.get("/disagreements")
+    assert r.status_code == 200
+    assert 'id="meeting-none"' in r.text and "agreement needs at least two coders" in r.text
+    assert 'id="meeting-coders"' in r.text and 'value="carl"' in r.text
+    assert 'id="decide"' not in r.text
+    project.close()

@@ -42,6 +42,11 @@ class InvalidInput(CaseframeError):
     http_status = 400
 
 
+class TooFewCoders(InvalidInput):
+    """Agreement or a consensus meeting asked of fewer than two coders (pages show their
+    chooser with the reason instead of an error)."""
+
+
 class Conflict(CaseframeError):
     """The request clashes with what is stored (a duplicate, a cycle, a stale edit)."""
 

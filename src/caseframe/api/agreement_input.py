@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from caseframe.errors import InvalidInput
+from caseframe.errors import InvalidInput, TooFewCoders
 from caseframe.store.lookup import code_row, coder_row, document_row
 from caseframe.store.queries import agreement as q
 
@@ -71,7 +71,7 @@ def choose_coders(
     if coders is None:
         names, ids, left_out = default_coders(conn)
         if len(names) < 2:
-            raise InvalidInput(
+            raise TooFewCoders(
                 "agreement needs at least two coders; the project has "
                 + (
                     f"only one human coder ('{names[0]}')"
@@ -85,7 +85,7 @@ def choose_coders(
     chosen = list(dict.fromkeys(c.strip() for c in coders if c.strip()))
     rows = [coder_row(conn, c) for c in chosen]
     if len(rows) < 2:
-        raise InvalidInput(
+        raise TooFewCoders(
             "agreement needs at least two coders; you chose "
             + (f"only '{rows[0].name}'" if rows else "none"),
             hint="name two or more coders, e.g. --coders A,B",

@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from caseframe.api.users import User
+from caseframe.errors import TooFewCoders
 from caseframe.web.auth import owner, viewer
 from caseframe.web.convert import plain
 from caseframe.web.templating import page_context
@@ -84,18 +85,23 @@ def disagreements_page(
     web = request.app.state.web
     project = web.project
     coders = _clean(coders)
-    found = project.consensus_meeting(
-        coders=coders,
-        codes=[code] if code else None,
-        documents=[document] if document else None,
-        as_coder=consensus,
-        position=i,
-    )
-    # the list beside the unit shows a window of ITEMS_SHOWN around it; the counts are of all
-    at = max(0, (found["position"] or 0) - ITEMS_SHOWN // 2)
-    found["items"] = found["items"][at : at + ITEMS_SHOWN]
-    before = project.agreement_summary(bootstrap=0, coders=found["coders"])
-    view = {**plain(found), "before": plain(before), "items_from": at}
+    try:
+        found = project.consensus_meeting(
+            coders=coders,
+            codes=[code] if code else None,
+            documents=[document] if document else None,
+            as_coder=consensus,
+            position=i,
+        )
+    except TooFewCoders as exc:
+        # fewer than two coders chosen or coding: the page, its chooser and why, not an error
+        view = {"problem": str(exc), "coders": coders or [], "consensus": consensus}
+    else:
+        # the list beside the unit shows a window of ITEMS_SHOWN around it; the counts are of all
+        at = max(0, (found["position"] or 0) - ITEMS_SHOWN // 2)
+        found["items"] = found["items"][at : at + ITEMS_SHOWN]
+        before = project.agreement_summary(bootstrap=0, coders=found["coders"])
+        view = {**plain(found), "before": plain(before), "items_from": at}
     chosen = {"coders": coders, "code": code or "", "document": document or ""}
     offered = project.agreement_choices()  # kept until the project changes
     context = page_context(
