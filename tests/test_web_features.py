@@ -231,8 +231,12 @@ def test_agreement_with_two_coders(example_build, tmp_path):
 
         vera = TestClient(app)
         login(vera, "vera")
+        # point estimates first; the 95% intervals when asked for (200 resamples, as above)
         page = vera.get("/agreement", params={"coders": pair}).text
-        assert summary["text"] in unescape(page)
+        point = project.agreement_summary(bootstrap=0, coders=pair)
+        assert point["text"] in unescape(page) and "95% CI" not in point["text"]
+        with_ci = vera.get("/agreement", params={"coders": pair, "ci": 1}).text
+        assert summary["text"] in unescape(with_ci) and "95% CI" in summary["text"]
         table = page.split('id="agreement-codes"')[1]
         assert table.count("<tr data-code=") == len(report["per_code"])
         for row in report["per_code"]:
@@ -329,7 +333,10 @@ def test_review_refused_without_role_or_token(study):
     )
     assert r.status_code == 403
     assert pending(project, doc) == before
-    assert not (project.audit_frame(limit=50)["actor"].isin(["vera", "nora", "dora"])).any()
+    log = project.audit_frame(limit=50)
+    changes = log[log["entity_type"] != "session"]  # their sign-ins are audited, nothing else
+    assert not changes["actor"].isin(["vera", "nora", "dora"]).any()
+    assert set(log[log["actor"].isin(["vera", "nora", "dora"])]["action"]) == {"sign-in"}
 
 
 def test_review_bad_requests(study):
