@@ -6,7 +6,9 @@ closest known names (`caseframe.util.names.unknown`) and the command that lists 
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Row, func, select
+import functools
+
+from sqlalchemy import Connection, Row, bindparam, func, select
 
 from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.store import schema as t
@@ -15,6 +17,20 @@ from caseframe.util import tree
 from caseframe.util.names import unknown
 
 PATH_SEPARATOR = "/"
+
+
+# Statements run on every coding a user applies, built once: constructing a statement and its
+# cache key costs more than running it on SQLite.
+@functools.cache
+def _by_id(table: str, length_only: bool = False):
+    tb = t.metadata.tables[table]
+    cols = (tb.c.id, tb.c.name, func.length(tb.c.text).label("length")) if length_only else (tb,)
+    return select(*cols).where(tb.c.id == bindparam("id"))
+
+
+@functools.cache
+def _coder_by_name():
+    return select(t.coders).where(t.coders.c.name == bindparam("name"))
 
 
 def case_row(conn: Connection, key: str) -> Row:
@@ -30,16 +46,16 @@ def case_row(conn: Connection, key: str) -> Row:
 def document_row(conn: Connection, ref: str | int, *, length_only: bool = False) -> Row:
     """The document's row; with `length_only`, its id, name and text length alone (checking a
     range must not read a 30,000-word text)."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        row = conn.execute(_by_id("documents", length_only), {"id": int(ref)}).first()
+        if row is not None:
+            return row
     d = t.documents.c
     query = (
         select(d.id, d.name, func.length(d.text).label("length"))
         if length_only
         else select(t.documents)
     )
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        row = conn.execute(query.where(t.documents.c.id == int(ref))).first()
-        if row is not None:
-            return row
     row = conn.execute(query.where(t.documents.c.name == str(ref))).first()
     if row is None:
         # allow the file name without extension
@@ -72,7 +88,7 @@ def code_path(conn: Connection, code_id: int) -> str:
 def code_row(conn: Connection, ref: str | int) -> Row:
     """A code by id, by unique name, or by path 'Theme/Main category/Category'."""
     if isinstance(ref, int):
-        row = conn.execute(select(t.codes).where(t.codes.c.id == ref)).first()
+        row = conn.execute(_by_id("codes"), {"id": ref}).first()
         if row is None:
             raise NotFound(f"unknown code id {ref}", hint="list them with 'caseframe codes list'")
         return row
@@ -129,7 +145,7 @@ def _code_names(conn: Connection, by_path: bool) -> list[str]:
 
 
 def coder_row(conn: Connection, name: str, *, create: bool = False, kind: str = "human") -> Row:
-    row = conn.execute(select(t.coders).where(t.coders.c.name == name)).first()
+    row = conn.execute(_coder_by_name(), {"name": name}).first()
     if row is None and create:
         if not name.strip():
             raise InvalidInput("empty coder name", hint="name the coder with --coder")

@@ -90,6 +90,20 @@ class WriteLock:
         except (ImportError, OSError):
             self._fd = None
 
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free at once (no thread needed to wait for it)."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        if self._fd is not None:
+            import fcntl
+
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another worker holds it
+                self._thread_lock.release()
+                return False
+        return True
+
     def acquire(self) -> None:
         self._thread_lock.acquire()
         if self._fd is not None:
@@ -128,7 +142,10 @@ async def one_writer(request: Request):
         held = True
 
     try:
-        await anyio.to_thread.run_sync(take, limiter=lock.limiter)
+        if lock.try_acquire():
+            held = True
+        else:  # wait in a thread of its own (see WriteLock)
+            await anyio.to_thread.run_sync(take, limiter=lock.limiter)
         yield
     finally:
         if held:  # also when the request was cancelled while the thread took the lock

@@ -9,12 +9,13 @@ readers poll for ids above the last one they saw.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from caseframe.store import schema as t
 from caseframe.store.core import now
@@ -51,6 +52,11 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+@functools.cache
+def _notify():  # built once: every audited change sends one
+    return select(func.pg_notify(CHANNEL, bindparam("id")))
+
+
 def record(
     conn: Connection,
     actor: str,
@@ -61,19 +67,18 @@ def record(
     after: Any = None,
 ) -> int:
     """Write one entry in the caller's transaction; returns its id."""
-    entry_id = conn.execute(
-        t.audit_log.insert().values(
-            at=now(),
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=None if entity_id is None else str(entity_id),
-            before=jsonable(before),
-            after=jsonable(after),
-        )
-    ).inserted_primary_key[0]
+    row = {
+        "at": now(),
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before": jsonable(before),
+        "after": jsonable(after),
+    }
+    entry_id = conn.execute(t.audit_log.insert(), row).inserted_primary_key[0]
     if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_notify(CHANNEL, str(entry_id))))
+        conn.execute(_notify(), {"id": str(entry_id)})
     return entry_id
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, select
+from sqlalchemy import Connection, Row, bindparam, delete, select
 
 from caseframe.errors import Conflict, InvalidInput, NotFound
 from caseframe.model import Coding, CodingStatus, Valence
@@ -53,8 +54,25 @@ def duplicate(coder: str, start: int, end: int, document: str, other: str) -> Co
 # -- one coding ---------------------------------------------------------------------------------
 
 
+@functools.cache
+def _get():  # built once: run for every coding applied in the workspace
+    return select(t.codings).where(t.codings.c.id == bindparam("id"))
+
+
+@functools.cache
+def _same():
+    c = t.codings.c
+    return select(c.id).where(
+        c.document_id == bindparam("document_id"),
+        c.start == bindparam("start"),
+        c.end == bindparam("end"),
+        c.code_id == bindparam("code_id"),
+        c.coder_id == bindparam("coder_id"),
+    )
+
+
 def get(conn: Connection, coding_id: int) -> Row | None:
-    return conn.execute(select(t.codings).where(t.codings.c.id == coding_id)).first()
+    return conn.execute(_get(), {"id": coding_id}).first()
 
 
 def require(conn: Connection, coding_id: int, coder: str | None = None) -> Row:
@@ -91,21 +109,14 @@ def to_coding(row: Row) -> Coding:
 def same(conn: Connection, key: Key) -> int | None:
     """The id of the coding with this document, range, code and coder, if there is one."""
     doc_id, start, end, code_id, coder_id = key
-    return conn.scalar(
-        select(t.codings.c.id).where(
-            t.codings.c.document_id == doc_id,
-            t.codings.c.start == start,
-            t.codings.c.end == end,
-            t.codings.c.code_id == code_id,
-            t.codings.c.coder_id == coder_id,
-        )
-    )
+    params = {"document_id": doc_id, "start": start, "end": end, "code_id": code_id}
+    return conn.scalar(_same(), {**params, "coder_id": coder_id})
 
 
 def insert(conn: Connection, values: Mapping[str, Any], stamp: datetime | None = None) -> int:
-    return conn.execute(
-        t.codings.insert().values(**_complete(values, stamp or now()))
-    ).inserted_primary_key[0]
+    return conn.execute(t.codings.insert(), _complete(values, stamp or now())).inserted_primary_key[
+        0
+    ]
 
 
 def insert_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:

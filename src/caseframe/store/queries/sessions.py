@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Row, delete, func, or_, select, text, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, or_, select, text, update
 
 from caseframe.store import schema as t
 
@@ -48,9 +49,14 @@ def _with_user():
     ).join(t.users, u.id == S.user_id)
 
 
+@functools.cache
+def _by_token_hash():  # built once: every request reads its session
+    return _with_user().where(S.token_hash == bindparam("token_hash"))
+
+
 def by_token_hash(conn: Connection, token_hash: str) -> Row | None:
     """The session and its user in one read (done on every request)."""
-    return conn.execute(_with_user().where(S.token_hash == token_hash)).first()
+    return conn.execute(_by_token_hash(), {"token_hash": token_hash}).first()
 
 
 def by_id(conn: Connection, session_id: int) -> Row | None:
