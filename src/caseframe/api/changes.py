@@ -10,12 +10,31 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from caseframe.store.core import Store
+from caseframe.store.core import Store, now
 from caseframe.store.queries import audit
 
 KINDS = ("coding", "memo", "code", "document")
+GAP_GRACE = 5.0  # seconds a missing entry id may hold back the entries after it
+
+
+def complete_until(after_id: int, entries: list[tuple[int, datetime]], at: datetime) -> int:
+    """The id up to which the sequence can be read without passing a change that is still
+    committing. An entry's id is taken when the row is inserted but shows only at commit, so on
+    PostgreSQL, with several writers, id 101 can show before 100; a reader that moved past 101
+    would never see 100. A missing id therefore holds back the entries after it until it
+    shows, or until the entry after it is GAP_GRACE seconds old (the transaction was rolled
+    back, and that id never shows). On SQLite, one writer at a time, ids show in order."""
+    end = after_id
+    for entry_id, written in entries:
+        if written.tzinfo is None:  # SQLite gives naive UTC times back
+            written = written.replace(tzinfo=UTC)
+        if entry_id != end + 1 and (at - written).total_seconds() < GAP_GRACE:
+            break
+        end = entry_id
+    return end
 
 
 @dataclass(frozen=True)
@@ -97,13 +116,17 @@ class ChangeSource:
             return audit.latest_id(conn)
 
     def read(self, after_id: int, limit: int | None = None) -> tuple[list[Change], int]:
-        """The changes after `after_id` (the newest `limit` of them) and the newest entry id."""
+        """The changes after `after_id` (the newest `limit` of them) and the id up to which
+        they are complete (`complete_until`); the next read starts there."""
         with self.store.read() as conn:
             newest = audit.latest_id(conn)
             if newest <= after_id:
-                return [], newest
-            entries = audit.changes_between(conn, after_id, newest, KINDS)
-        return [to_change(e) for e in entries[-limit if limit else 0 :]], newest
+                return [], max(newest, after_id)
+            end = complete_until(after_id, audit.ids_between(conn, after_id, newest), now())
+            if end <= after_id:
+                return [], after_id
+            entries = audit.changes_between(conn, after_id, end, KINDS)
+        return [to_change(e) for e in entries[-limit if limit else 0 :]], end
 
     def wait(self, timeout: float) -> bool:
         if self._listener is None:

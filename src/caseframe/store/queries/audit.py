@@ -119,6 +119,13 @@ def latest_id(conn: Connection) -> int:
     return int(conn.scalar(select(func.max(t.audit_log.c.id))) or 0)
 
 
+def ids_between(conn: Connection, after_id: int, up_to: int) -> list[tuple[int, datetime]]:
+    """Every entry's id and time with after_id < id <= up_to, oldest first (of any type)."""
+    c = t.audit_log.c
+    query = select(c.id, c.at).where(c.id > after_id, c.id <= up_to).order_by(c.id)
+    return [(r.id, r.at) for r in conn.execute(query)]
+
+
 def changes_between(
     conn: Connection, after_id: int, up_to: int, entity_types: Sequence[str]
 ) -> list[AuditEntry]:
