@@ -1,9 +1,10 @@
 """The project's change sequence, for live updates in the web workspace.
 
-Every API write records an audit entry in its own transaction and entry ids only grow, so the
-audit log is the sequence: a reader keeps the last id it has seen and asks for the entries
-after it. On PostgreSQL each entry also sends a NOTIFY at commit, so a listener wakes at once
-(across workers and hosts); on SQLite the reader polls, which costs one indexed read.
+Every API write records an audit entry in the change's transaction and entry ids only grow, so
+the audit log is the sequence (see `complete_until` for ids that show out of order): a reader
+keeps the last id it has seen and asks for the entries after it. On PostgreSQL each entry also
+sends a NOTIFY at commit, so a listener wakes at once (across workers and hosts); on SQLite the
+reader polls, which costs one indexed read.
 """
 
 from __future__ import annotations
