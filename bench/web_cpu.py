@@ -23,11 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import web_latency as wl  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from _web_team import cpu_seconds  # noqa: E402
 
 
 def main() -> None:
@@ -74,7 +70,7 @@ def main() -> None:
                 "session check (GET /api/session)",
                 "apply a code (POST /api/codings)",
             ):
-                before, started = cpu_seconds(server.pid), time.perf_counter()
+                before, started = cpu_seconds([server.pid]), time.perf_counter()
                 threads = [
                     threading.Thread(target=send, args=(kind, i)) for i in range(args.coders)
                 ]
@@ -83,7 +79,7 @@ def main() -> None:
                 for th in threads:
                     th.join()
                 n = args.coders * args.per_coder
-                ms = (cpu_seconds(server.pid) - before) * 1000 / n
+                ms = (cpu_seconds([server.pid]) - before) * 1000 / n
                 rate = n / (time.perf_counter() - started)
                 print(f"round {round_no}  {kind:36} {ms:5.2f} ms server CPU  {rate:5.0f} req/s")
     finally:

@@ -1,10 +1,10 @@
-"""A plain install runs every command: a fresh virtual environment with `pip install .` and no
-extras, the README's first command (`caseframe demo`: it serves, and the printed one-time
-password must sign in), then one call per command group on the demo project. Any traceback or
-unexpected non-zero exit fails; a method whose extra is missing must answer with one line naming
-it.
+"""A plain install runs every command: a fresh virtual environment with the README's
+`pip install -e .` and no extras, the README's first command (`caseframe demo`: it serves, and the
+printed one-time password must sign in), then one call per command group on the demo project. Any
+traceback or unexpected non-zero exit fails; a method whose extra is missing must answer with one
+line naming it.
 
-    python3 scripts/check_plain_install.py [--keep DIR]     (scripts/test runs it first)
+    python3 scripts/check_plain_install.py [--keep DIR]     (.ci/run and scripts/test run it first)
 """
 
 from __future__ import annotations
@@ -89,16 +89,17 @@ def make_venv(where: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
     pip = [str(where / "bin" / "python"), "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True, stdout=subprocess.DEVNULL)
-    # a copy of the tree, so that the build leaves nothing in the checkout
+    # the README's install (`pip install -e .`, no extras) of a copy of the tree, so that the
+    # build leaves nothing in the checkout
     source = where.parent / "source"
     shutil.copytree(
         REPO,
         source,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "bench", "build", "*.egg-info", "__pycache__"
+            ".venv", ".venv-qc", ".git", "bench", "build", "*.egg-info", "__pycache__"
         ),
     )
-    subprocess.run([*pip, str(source)], check=True)
+    subprocess.run([*pip, "-e", str(source)], check=True)
     return where / "bin" / "caseframe"
 
 
@@ -242,7 +243,7 @@ def main() -> None:
         started = time.perf_counter()
         caseframe = args.caseframe
         if caseframe is None:
-            print(f"plain install: fresh venv in {base} (pip install ., no extras)", flush=True)
+            print(f"plain install: fresh venv in {base} (pip install -e ., no extras)", flush=True)
             caseframe = make_venv(base / "venv")
             print(f"installed in {time.perf_counter() - started:.0f}s", flush=True)
         work = base / "work"

@@ -21,11 +21,20 @@ PATH_SEPARATOR = "/"
 
 # Statements run on every coding a user applies, built once: constructing a statement and its
 # cache key costs more than running it on SQLite.
+def _document_select(length_only: bool):
+    d = t.documents.c
+    cols = (d.id, d.name, func.length(d.text).label("length")) if length_only else (t.documents,)
+    return select(*cols)
+
+
 @functools.cache
-def _by_id(table: str, length_only: bool = False):
-    tb = t.metadata.tables[table]
-    cols = (tb.c.id, tb.c.name, func.length(tb.c.text).label("length")) if length_only else (tb,)
-    return select(*cols).where(tb.c.id == bindparam("id"))
+def _document_by_id(length_only: bool):
+    return _document_select(length_only).where(t.documents.c.id == bindparam("id"))
+
+
+@functools.cache
+def _code_by_id():
+    return select(t.codes).where(t.codes.c.id == bindparam("id"))
 
 
 @functools.cache
@@ -47,15 +56,10 @@ def document_row(conn: Connection, ref: str | int, *, length_only: bool = False)
     """The document's row; with `length_only`, its id, name and text length alone (checking a
     range must not read a 30,000-word text)."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        row = conn.execute(_by_id("documents", length_only), {"id": int(ref)}).first()
+        row = conn.execute(_document_by_id(length_only), {"id": int(ref)}).first()
         if row is not None:
             return row
-    d = t.documents.c
-    query = (
-        select(d.id, d.name, func.length(d.text).label("length"))
-        if length_only
-        else select(t.documents)
-    )
+    query = _document_select(length_only)
     row = conn.execute(query.where(t.documents.c.name == str(ref))).first()
     if row is None:
         # allow the file name without extension
@@ -64,7 +68,7 @@ def document_row(conn: Connection, ref: str | int, *, length_only: bool = False)
         if len(stem) != 1:
             names = [c.name for c in candidates]
             raise unknown("document", str(ref), names, "caseframe documents list")
-        row = conn.execute(query.where(t.documents.c.id == stem[0].id)).first()
+        row = conn.execute(_document_by_id(length_only), {"id": stem[0].id}).first()
     return row
 
 
@@ -88,7 +92,7 @@ def code_path(conn: Connection, code_id: int) -> str:
 def code_row(conn: Connection, ref: str | int) -> Row:
     """A code by id, by unique name, or by path 'Theme/Main category/Category'."""
     if isinstance(ref, int):
-        row = conn.execute(_by_id("codes"), {"id": ref}).first()
+        row = conn.execute(_code_by_id(), {"id": ref}).first()
         if row is None:
             raise NotFound(f"unknown code id {ref}", hint="list them with 'caseframe codes list'")
         return row
